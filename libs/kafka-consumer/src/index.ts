@@ -1,0 +1,25 @@
+export { KafkaConsumerModule } from './kafka-consumer.module.js';
+export { KAFKA_CONSUMER_MODULE_OPTIONS } from './kafka-consumer.module-definition.js';
+export { KAFKA_CONSUMER_TRANSPORT } from './kafka-consumer.constants.js';
+export { ConsumeTopic, type ConsumeTopicPattern } from './decorators/consume-topic.decorator.js';
+export { KafkaConsumerServer } from './server/kafka-consumer.server.js';
+export { KafkaConsumerContext } from './context/kafka-consumer.context.js';
+export { KafkaConsumerRegistry } from './kafka-consumer.registry.js';
+export {
+  OffsetStore,
+  type OffsetStoreScope,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from './offset-stores/offset-store.js';
+export { KafkaOffsetStore } from './offset-stores/kafka.offset-store.js';
+export { KafkaConsumerError, InvalidOptionsError, DeserializationError, NonRetriableError } from './errors/index.js';
+export type {
+  KafkaConsumerModuleOptions,
+  ConsumeTopicOptions,
+  CommitMode,
+  DeserializerKind,
+  RetryOptions,
+  DeadLetterOptions,
+  BackoffOptions,
+} from './kafka-consumer.options.js';
+export type { DecodedHeaders } from './serialization/deserializer.js';

@@ -1,0 +1,337 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { KafkaConsumerContext, type RecordControls } from '../context/kafka-consumer.context.js';
+import { describeError, handlerFailed, shutdownTimedOut } from '../kafka-consumer.messages.js';
+import type { ResolvedHandlerOptions, ResolvedModuleOptions } from '../kafka-consumer.options.js';
+import type { OffsetStore, OffsetStoreScope, TopicPartition } from '../offset-stores/offset-store.js';
+import { deserializerFor, type ValueDeserializer } from '../serialization/deserializer.js';
+import { OffsetCommitter, isRebalanceError } from './offset-committer.js';
+import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
+
+/** One handler bound to one topic in this group. */
+export interface GroupHandler {
+  readonly topic: string;
+  /** `Class.method`, for messages. */
+  readonly name: string;
+  readonly options: ResolvedHandlerOptions;
+  /** Runs the record through Nest's pipeline; rejects when it failed. */
+  invoke(data: unknown, ctx: KafkaConsumerContext): Promise<void>;
+}
+
+/** Decides what happens to a record whose value could not be deserialized; resolves true when settled. */
+export type DeserializationFailureHandler = (
+  handler: GroupHandler,
+  ctx: KafkaConsumerContext,
+  error: unknown,
+) => Promise<boolean>;
+
+export interface ConsumerGroupRunnerOptions {
+  readonly groupId: string;
+  readonly kafka: Kafka;
+  readonly handlers: ReadonlyMap<string, GroupHandler>;
+  readonly offsetStore: OffsetStore;
+  readonly module: ResolvedModuleOptions;
+  readonly logger: LoggerService;
+  readonly onDeserializationFailure?: DeserializationFailureHandler;
+}
+
+/** Default fetch wait: kafkajs' 5 s would delay resumes and shutdown by as much. */
+const DEFAULT_MAX_WAIT_TIME_MS = 500;
+
+/**
+ * One kafkajs consumer for one consumer group. Fetching is decoupled from processing: `eachBatch`
+ * hands records to per-partition workers and returns at once, so a slow handler never stalls the
+ * fetch loop (or its heartbeats) for other partitions. Commits are ours (kafkajs autoCommit is off).
+ */
+export class ConsumerGroupRunner implements PartitionWorkerHost {
+  readonly consumer: Consumer;
+  private readonly workers = new Map<string, PartitionWorker>();
+  private readonly committer: OffsetCommitter;
+  private readonly scope: OffsetStoreScope;
+  private readonly deserializers = new Map<string, ValueDeserializer>();
+  private heartbeatFn: (() => Promise<void>) | null = null;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private assignmentLoads = 0;
+  private removeListeners: Array<() => void> = [];
+  /** Count of group joins seen; read by tests and the registry. */
+  generation = 0;
+
+  constructor(private readonly options: ConsumerGroupRunnerOptions) {
+    const config: ConsumerConfig = {
+      maxWaitTimeInMs: DEFAULT_MAX_WAIT_TIME_MS,
+      ...options.module.consumer,
+      groupId: options.groupId,
+    };
+    this.consumer = options.kafka.consumer(config);
+    this.scope = { groupId: options.groupId, consumer: this.consumer };
+    this.committer = new OffsetCommitter(
+      options.groupId,
+      options.offsetStore,
+      this.scope,
+      () => this.workers.values(),
+      options.module.commitIntervalMs,
+      options.logger,
+    );
+    for (const handler of options.handlers.values()) {
+      this.deserializers.set(handler.topic, deserializerFor(handler.options.deserializer));
+    }
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  get topics(): string[] {
+    return [...this.options.handlers.keys()];
+  }
+
+  /** Partitions currently assigned to this member. */
+  assignment(): TopicPartition[] {
+    return [...this.workers.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Connects, subscribes and joins the group; resolves after the first assignment. */
+  async start(): Promise<void> {
+    const { consumer } = this;
+    this.removeListeners.push(
+      consumer.on(consumer.events.GROUP_JOIN, (event) =>
+        this.guard(() => this.onGroupJoin(event.payload.memberAssignment)),
+      ),
+      consumer.on(consumer.events.REBALANCING, () => this.guard(() => this.onRebalancing())),
+      consumer.on(consumer.events.CRASH, (event) =>
+        this.options.logger.error(
+          `Group "${this.groupId}": kafkajs consumer crashed (restart: ${event.payload.restart}): ${describeError(event.payload.error)}`,
+        ),
+      ),
+    );
+    await consumer.connect();
+    for (const handler of this.options.handlers.values()) {
+      await consumer.subscribe({ topics: [handler.topic], fromBeginning: handler.options.fromBeginning });
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /**
+   * Leaves the group cleanly: stop fetching and dispatching, let running handlers finish (at most
+   * `shutdownTimeoutMs`), commit what is done, then leave and disconnect.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.doClose();
+    return this.closed;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closing = true;
+    const assigned = this.assignment();
+    for (const worker of this.workers.values()) worker.stop();
+    this.pauseFetching(assigned);
+    const running = [...this.workers.values()].filter((w) => w.busy);
+    const timeoutMs = this.options.module.shutdownTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(running.map((w) => w.idle())).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.options.logger.warn(shutdownTimedOut(this.groupId, timeoutMs, running.filter((w) => w.busy).length));
+    }
+    this.committer.close();
+    try {
+      await this.committer.flush();
+    } catch (error) {
+      this.options.logger.warn(`Group "${this.groupId}": final commit failed: ${describeError(error)}`);
+    }
+    for (const remove of this.removeListeners) remove();
+    await this.consumer.disconnect();
+    this.workers.clear();
+  }
+
+  // ---- kafkajs callbacks ------------------------------------------------------------------
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    this.heartbeatFn = heartbeat;
+    if (this.closing) return;
+    const worker = this.workers.get(`${batch.topic}:${batch.partition}`) ?? this.adopt(batch.topic, batch.partition);
+    // A partition still loading its stored offset processes nothing; kafkajs fetches it again.
+    if (worker.state !== 'ready') return;
+    const messages: KafkaMessage[] = [];
+    for (const message of batch.messages) {
+      if (isStale()) break;
+      messages.push(message);
+    }
+    worker.enqueue(messages);
+    if (messages.length > 0) resolveOffset(messages[messages.length - 1].offset);
+  }
+
+  private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+    this.generation++;
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(memberAssignment)) {
+      for (const partition of partitions) assigned.add(`${topic}:${partition}`);
+    }
+    // Revoked: drop what is queued; a running handler finishes but its offset is not ours to commit.
+    for (const [key, worker] of this.workers) {
+      if (!assigned.has(key)) {
+        worker.revoke();
+        this.workers.delete(key);
+      }
+    }
+    const added: PartitionWorker[] = [];
+    for (const [topic, partitions] of Object.entries(memberAssignment)) {
+      for (const partition of partitions) {
+        const existing = this.workers.get(`${topic}:${partition}`);
+        if (existing) existing.syncFetchPause();
+        else added.push(this.adopt(topic, partition));
+      }
+    }
+    // Offsets finished before the rebalance can be committed now under the new generation.
+    this.committer.scheduleSoon();
+    void added;
+  }
+
+  private onRebalancing(): void {
+    // Best effort: a commit of the old generation is accepted until the group completes the join.
+    this.committer.flush().catch(() => undefined);
+  }
+
+  /** Creates the worker of a newly assigned partition; gated until the store's offset is sought. */
+  private adopt(topic: string, partition: number): PartitionWorker {
+    const handler = this.options.handlers.get(topic);
+    const gated = !this.options.offsetStore.usesKafkaGroupOffsets;
+    const worker = new PartitionWorker(
+      topic,
+      partition,
+      handler?.options.commit ?? 'auto',
+      this,
+      this.options.module.maxQueuedMessagesPerPartition,
+      this.options.module.redelivery,
+      !gated,
+    );
+    this.workers.set(worker.key, worker);
+    worker.syncFetchPause();
+    if (gated) void this.loadStoredOffset(worker);
+    return worker;
+  }
+
+  private async loadStoredOffset(worker: PartitionWorker): Promise<void> {
+    this.assignmentLoads++;
+    let attempt = 0;
+    while (worker.state === 'loading' && !this.closing) {
+      try {
+        const [stored] = await this.options.offsetStore.load(this.scope, [
+          { topic: worker.topic, partition: worker.partition },
+        ]);
+        if (worker.state !== 'loading') return;
+        worker.epoch = stored?.epoch;
+        if (stored) this.consumer.seek({ topic: worker.topic, partition: worker.partition, offset: stored.offset });
+        worker.markReady();
+        return;
+      } catch (error) {
+        attempt++;
+        const delayMs = Math.min(200 * 2 ** Math.min(attempt, 6), 10_000);
+        this.options.logger.warn(
+          `Group "${this.groupId}": loading the stored offset of ${worker.key} failed (retry in ${delayMs} ms): ${describeError(error)}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  // ---- PartitionWorkerHost ----------------------------------------------------------------
+
+  async dispatch(worker: PartitionWorker, message: KafkaMessage): Promise<boolean> {
+    const handler = this.options.handlers.get(worker.topic);
+    if (!handler) return true;
+    const ctx = new KafkaConsumerContext(
+      [message, worker.topic, worker.partition, this.groupId],
+      this.controlsFor(worker, message, handler),
+    );
+    let data: unknown;
+    try {
+      data = this.deserializers.get(worker.topic)!(message.value, worker.topic, worker.partition, message.offset);
+    } catch (error) {
+      if (this.options.onDeserializationFailure) return this.options.onDeserializationFailure(handler, ctx, error);
+      worker.lastError = error;
+      return false;
+    }
+    try {
+      await handler.invoke(data, ctx);
+      return true;
+    } catch (error) {
+      worker.lastError = error;
+      return false;
+    }
+  }
+
+  onRedelivery(worker: PartitionWorker, message: KafkaMessage, delayMs: number): void {
+    this.options.logger.warn(handlerFailed(worker.topic, worker.partition, message.offset, delayMs, worker.lastError));
+  }
+
+  setFetchPaused(worker: PartitionWorker, paused: boolean): void {
+    const topicPartitions = [{ topic: worker.topic, partitions: [worker.partition] }];
+    try {
+      if (paused) this.consumer.pause(topicPartitions);
+      else if (!this.closing) this.consumer.resume(topicPartitions);
+    } catch (error) {
+      this.options.logger.debug?.(
+        `Group "${this.groupId}": pause/resume of ${worker.key} failed: ${describeError(error)}`,
+      );
+    }
+  }
+
+  onProgress(_worker: PartitionWorker, idle: boolean): void {
+    if (idle) this.committer.scheduleSoon();
+    else this.committer.scheduleInterval();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private controlsFor(worker: PartitionWorker, message: KafkaMessage, handler: GroupHandler): RecordControls {
+    return {
+      signal: worker.signal,
+      handler,
+      commit: async () => {
+        if (worker.state === 'revoked') return;
+        worker.tracker.acknowledge(Number(message.offset));
+        await this.committer.flush();
+      },
+      heartbeat: async () => {
+        try {
+          await this.heartbeatFn?.();
+        } catch (error) {
+          if (!isRebalanceError(error)) throw error;
+        }
+      },
+      pause: () => worker.pause(),
+      resume: () => worker.resume(),
+    };
+  }
+
+  private pauseFetching(partitions: TopicPartition[]): void {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    try {
+      this.consumer.pause([...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })));
+    } catch {
+      // not running yet: nothing is being fetched
+    }
+  }
+
+  /** kafkajs calls our listeners synchronously inside its join: never let an error escape there. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.options.logger.error(`Group "${this.groupId}": ${describeError(error)}`);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { Kafka, logLevel } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
+import type { ConsumeTopicExtras, ConsumeTopicPattern } from '../decorators/consume-topic.decorator.js';
+import { handlerFailure } from '../interceptors/commit.interceptor.js';
+import { KAFKA_CONSUMER_RESOLVED_OPTIONS, KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
+import { describeError } from '../kafka-consumer.messages.js';
+import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
+import { KafkaOffsetStore } from '../offset-stores/kafka.offset-store.js';
+import { OffsetStore } from '../offset-stores/offset-store.js';
+import { planGroups, type HandlerDefinition } from './consumer-group.plan.js';
+import { ConsumerGroupRunner, type GroupHandler } from './consumer-group.runner.js';
+import { nestLogCreator } from './kafkajs-logger.js';
+
+/**
+ * The Nest transport strategy: gathers the `@ConsumeTopic` handlers Nest hands to `addHandler`,
+ * runs one `ConsumerGroupRunner` (one kafkajs consumer) per consumer group, and leaves every group
+ * cleanly on `close()`. A provider: get it with `app.get(KafkaConsumerServer)`.
+ */
+@Injectable()
+export class KafkaConsumerServer extends Server implements CustomTransportStrategy {
+  override transportId = KAFKA_CONSUMER_TRANSPORT;
+  override readonly propagatesEventHandlerErrors = true;
+  protected override readonly logger = new Logger('KafkaConsumer');
+
+  private readonly definitions: HandlerDefinition<MessageHandler>[] = [];
+  private readonly runners = new Map<string, ConsumerGroupRunner>();
+  private readonly stores = new Map<Type<OffsetStore>, OffsetStore>();
+  private kafka: Kafka | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    @Inject(KAFKA_CONSUMER_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
+    private readonly moduleRef: ModuleRef,
+    private readonly defaultOffsetStore: OffsetStore,
+  ) {
+    super();
+  }
+
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
+    super.addHandler(pattern, callback, isEventHandler, extras);
+    if ((extras as Partial<ConsumeTopicExtras>).kafkaConsumer === true) {
+      const { handlerName, options } = extras as unknown as ConsumeTopicExtras;
+      const { topic } = pattern as ConsumeTopicPattern;
+      this.definitions.push({ topic, name: handlerName, options, callback });
+    } else {
+      // A plain @EventPattern('topic', KAFKA_CONSUMER_TRANSPORT) handler: module defaults apply.
+      const topic = typeof pattern === 'string' ? pattern : (pattern as Partial<ConsumeTopicPattern>)?.topic;
+      this.definitions.push({ topic, name: `@EventPattern(${JSON.stringify(pattern)})`, options: {}, callback });
+    }
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      await this.stopRunners().catch(() => undefined);
+      callback(error);
+    }
+  }
+
+  /** Leaves every group: stop fetching, finish running handlers, commit, disconnect. Idempotent. */
+  async close(): Promise<void> {
+    this.closing ??= this.stopRunners();
+    await this.closing;
+  }
+
+  /** The kafkajs client and the consumer of each group. */
+  unwrap<T>(): T {
+    return { kafka: this.kafka, consumers: new Map([...this.runners].map(([id, r]) => [id, r.consumer])) } as T;
+  }
+
+  on(): never {
+    throw new Error('KafkaConsumerServer has no events; use KafkaConsumerRegistry for runtime state.');
+  }
+
+  /** Runner of each group, by group id (for the registry and tests). */
+  get groups(): ReadonlyMap<string, ConsumerGroupRunner> {
+    return this.runners;
+  }
+
+  /** The kafkajs client; null before `listen()`. */
+  get client(): Kafka | null {
+    return this.kafka;
+  }
+
+  private async start(): Promise<void> {
+    const groups = planGroups(this.definitions, this.options);
+    const kafka = this.createClient();
+    this.kafka = kafka;
+    const runners: ConsumerGroupRunner[] = [];
+    for (const group of groups) {
+      const offsetStore = await this.resolveStore(group.offsetStore);
+      const handlers = new Map<string, GroupHandler>();
+      for (const planned of group.handlers.values()) {
+        handlers.set(planned.topic, {
+          topic: planned.topic,
+          name: planned.name,
+          options: planned.options,
+          invoke: (data, ctx) => this.invoke(planned.callback, data, ctx),
+        });
+      }
+      const runner = new ConsumerGroupRunner({
+        groupId: group.groupId,
+        kafka,
+        handlers,
+        offsetStore,
+        module: this.options,
+        logger: this.logger,
+      });
+      this.runners.set(group.groupId, runner);
+      runners.push(runner);
+    }
+    await Promise.all(runners.map((runner) => runner.start()));
+    for (const runner of runners) {
+      this.logger.log(`Group "${runner.groupId}" consuming ${runner.topics.map((t) => `"${t}"`).join(', ')}`);
+    }
+  }
+
+  /** Runs one record through the Nest handler; rejects with the handler's original error. */
+  private async invoke(callback: MessageHandler, data: unknown, ctx: KafkaConsumerContext): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const pending = this.runWithProcessingHooks(ctx, async (runEndHook) => {
+          try {
+            const result: unknown = await callback(data, ctx);
+            if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+            runEndHook();
+            resolve();
+          } catch (error) {
+            reject(error);
+            throw error;
+          }
+        }) as unknown;
+        if (pending instanceof Promise) pending.catch(() => undefined);
+      });
+    } catch (error) {
+      throw handlerFailure(ctx) ?? error;
+    }
+  }
+
+  private createClient(): Kafka {
+    const { client } = this.options;
+    return new Kafka({
+      logLevel: logLevel.WARN,
+      logCreator: nestLogCreator(new Logger('kafkajs')),
+      ...client,
+    });
+  }
+
+  private async resolveStore(type: Type<OffsetStore> | undefined): Promise<OffsetStore> {
+    if (type === undefined) return this.defaultOffsetStore;
+    if (this.defaultOffsetStore instanceof type) return this.defaultOffsetStore;
+    const cached = this.stores.get(type);
+    if (cached) return cached;
+    let store: OffsetStore;
+    try {
+      store = this.moduleRef.get(type, { strict: false });
+    } catch {
+      store = await this.moduleRef.create(type);
+    }
+    this.stores.set(type, store);
+    return store;
+  }
+
+  private async stopRunners(): Promise<void> {
+    const runners = [...this.runners.values()];
+    const results = await Promise.allSettled(runners.map((runner) => runner.close()));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.logger.warn(`Group "${runners[i].groupId}" did not close cleanly: ${describeError(result.reason)}`);
+      }
+    });
+    this.runners.clear();
+  }
+}
+
+export { KafkaOffsetStore };

@@ -1,0 +1,114 @@
+import type { LoggerService } from '@nestjs/common';
+import { commitFailed } from '../kafka-consumer.messages.js';
+import type { OffsetStore, OffsetStoreScope, TopicPartitionOffset } from '../offset-stores/offset-store.js';
+import type { PartitionWorker } from './partition-worker.js';
+
+/** Errors that mean "this member's generation is over": expected around rebalances, not failures. */
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'FENCED_INSTANCE_ID',
+]);
+
+export function isRebalanceError(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && REBALANCE_ERRORS.has(type);
+}
+
+/**
+ * Stores the committable offsets of a group's partitions through its `OffsetStore`: one save in
+ * flight at a time, later requests coalesced into the next round. Triggered at the end of a
+ * partition's queue, on an interval while records flow, before revocation and at shutdown.
+ */
+export class OffsetCommitter {
+  private inFlight: Promise<void> | null = null;
+  private pending: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Immediate | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly groupId: string,
+    private readonly store: OffsetStore,
+    private readonly scope: OffsetStoreScope,
+    private readonly workers: () => Iterable<PartitionWorker>,
+    private readonly intervalMs: number,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Offsets advanced while records keep flowing: commit within `commitIntervalMs`. */
+  scheduleInterval(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.background();
+    }, this.intervalMs);
+  }
+
+  /** A queue drained (end of a batch): commit on the next turn of the event loop. */
+  scheduleSoon(): void {
+    if (this.soon || this.closed) return;
+    this.soon = setImmediate(() => {
+      this.soon = null;
+      this.background();
+    });
+  }
+
+  /** Commits everything committable now; rejects when the store rejects. */
+  flush(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.commitOnce().finally(() => {
+        this.inFlight = null;
+      });
+      return this.inFlight;
+    }
+    // A save is running: what became committable since it started goes in the next round.
+    this.pending ??= this.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.pending = null;
+        return this.flush();
+      });
+    return this.pending;
+  }
+
+  /** Stops the timers; a final `flush()` is the caller's. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearImmediate(this.soon);
+    this.timer = null;
+    this.soon = null;
+  }
+
+  private background(): void {
+    this.flush().catch((error: unknown) => {
+      if (isRebalanceError(error)) {
+        this.logger.debug?.(commitFailed(this.groupId, error));
+      } else {
+        this.logger.warn(commitFailed(this.groupId, error));
+        this.scheduleInterval();
+      }
+    });
+  }
+
+  private async commitOnce(): Promise<void> {
+    const batch: Array<{ worker: PartitionWorker; offset: number }> = [];
+    const offsets: TopicPartitionOffset[] = [];
+    for (const worker of this.workers()) {
+      if (worker.state !== 'ready') continue;
+      const offset = worker.tracker.committableOffset();
+      if (offset === null) continue;
+      batch.push({ worker, offset });
+      offsets.push({ topic: worker.topic, partition: worker.partition, offset: String(offset), epoch: worker.epoch });
+    }
+    if (offsets.length === 0) return;
+    await this.store.save(this.scope, offsets);
+    for (const { worker, offset } of batch) worker.tracker.markCommitted(offset);
+  }
+}

@@ -1,0 +1,33 @@
+# Shared settings for the Kafka scripts. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KAFKA_SCRIPTS="$ROOT/scripts/kafka"
+KAFKA_HOME_DIR="${KAFKA_CACHE_DIR:-$ROOT/.kafka}"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_SCRIPTS/pom.xml")"
+KAFKA_JARS="$KAFKA_HOME_DIR/jars/$KAFKA_VERSION"
+KAFKA_HEAP="${KAFKA_HEAP:--Xmx512m -Xms512m}"
+KAFKA_READY_TIMEOUT_S="${KAFKA_READY_TIMEOUT_S:-90}"
+
+log() { printf '[kafka] %s\n' "$*" >&2; }
+die() { printf '[kafka] error: %s\n' "$*" >&2; exit 1; }
+
+# Topology: "single" is one combined broker+controller on 9092; "cluster" is three on 19092/29092/39092.
+topology_nodes() {
+  case "$1" in
+    single) echo 1 ;;
+    cluster) echo "1 2 3" ;;
+    *) die "unknown topology '$1' (allowed: single, cluster)" ;;
+  esac
+}
+broker_port() { if [ "$1" = single ]; then echo 9092; else echo "${2}9092"; fi; }
+controller_port() { if [ "$1" = single ]; then echo 9093; else echo "${2}9093"; fi; }
+node_dir() { echo "$KAFKA_HOME_DIR/$1/node-$2"; }
+bootstrap_servers() {
+  local t="$1" out="" n
+  for n in $(topology_nodes "$t"); do out="$out${out:+,}127.0.0.1:$(broker_port "$t" "$n")"; done
+  echo "$out"
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

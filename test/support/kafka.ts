@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
+
+/** Brokers under test: KAFKA_BROKERS, else the project's local broker. */
+export function brokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').filter(Boolean);
+}
+
+/** A topic or group name no other test uses. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function kafkaClient(clientId = 'test-support'): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING });
+}
+
+/** Admin + producer for a test; `close()` in afterEach/afterAll. */
+export class KafkaTestKit {
+  readonly kafka = kafkaClient();
+  private admin?: Admin;
+  private producer?: Producer;
+
+  async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  async createTopic(topic: string, numPartitions = 1): Promise<string> {
+    const admin = await this.getAdmin();
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    return topic;
+  }
+
+  async produce(topic: string, messages: Message[]): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic, messages, acks: -1 });
+  }
+
+  /** Committed offset of each partition of `topic` in `groupId` ('-1' when none). */
+  async committed(groupId: string, topic: string): Promise<Record<number, string>> {
+    const admin = await this.getAdmin();
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Object.fromEntries((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/** Polls `condition` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor<T>(
+  what: string,
+  condition: () => T | Promise<T>,
+  timeoutMs = 30_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -16,6 +16,8 @@ export interface GroupHandler {
   readonly options: ResolvedHandlerOptions;
   /** Runs the record through Nest's pipeline; rejects when it failed. */
   invoke(data: unknown, ctx: KafkaConsumerContext): Promise<void>;
+  /** Epoch ms before which a record must not be dispatched (retry topics). Absent: always due. */
+  dueAt?(message: KafkaMessage): number;
 }
 
 /** Decides what happens to a record whose value could not be deserialized; resolves true when settled. */
@@ -286,6 +288,10 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         `Group "${this.groupId}": pause/resume of ${worker.key} failed: ${describeError(error)}`,
       );
     }
+  }
+
+  dueAt(worker: PartitionWorker, message: KafkaMessage): number {
+    return this.options.handlers.get(worker.topic)?.dueAt?.(message) ?? 0;
   }
 
   onProgress(_worker: PartitionWorker, idle: boolean): void {

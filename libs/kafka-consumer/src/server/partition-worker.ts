@@ -10,6 +10,8 @@ export interface PartitionWorkerHost {
   /** A record failed and will be delivered again after `delayMs`. */
   onRedelivery(worker: PartitionWorker, message: KafkaMessage, delayMs: number): void;
   setFetchPaused(worker: PartitionWorker, paused: boolean): void;
+  /** Epoch ms before which `message` must not be dispatched (retry topics); 0 for now. */
+  dueAt(worker: PartitionWorker, message: KafkaMessage): number;
   /** Offsets became committable. `idle`: the queue drained (end of batch). */
   onProgress(worker: PartitionWorker, idle: boolean): void;
 }
@@ -160,6 +162,12 @@ export class PartitionWorker {
   private async drain(): Promise<void> {
     while (!this.stopped && !this.userPaused && this.head < this.queue.length) {
       const message = this.queue[this.head];
+      const waitMs = this.host.dueAt(this, message) - Date.now();
+      if (waitMs > 0) {
+        // Not due yet: the partition waits (fetch paused), other partitions go on.
+        await this.waitBeforeRedelivery(waitMs);
+        continue;
+      }
       const settled = await this.host.dispatch(this, message);
       if (this.stopped) return;
       if (settled) {

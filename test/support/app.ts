@@ -1,4 +1,4 @@
-import type { INestMicroservice, ModuleMetadata } from '@nestjs/common';
+import type { INestMicroservice, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { KafkaConsumerServer } from 'nestjs-kafka-consumer';
 
@@ -9,9 +9,12 @@ export interface ConsumerApp {
   close(): Promise<void>;
 }
 
-export async function startConsumerApp(metadata: ModuleMetadata): Promise<ConsumerApp> {
+export async function startConsumerApp(
+  metadata: ModuleMetadata,
+  options: { logger?: LoggerService } = {},
+): Promise<ConsumerApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  moduleRef.useLogger(process.env.TEST_LOGS ? console : ['error']);
+  moduleRef.useLogger(options.logger ?? (process.env.TEST_LOGS ? console : ['error']));
   const server = moduleRef.get(KafkaConsumerServer);
   const app = moduleRef.createNestMicroservice({ strategy: server });
   let closed = false;
@@ -27,4 +30,34 @@ export async function startConsumerApp(metadata: ModuleMetadata): Promise<Consum
     throw error;
   }
   return { app, server, close };
+}
+
+/** A logger that keeps every line, for asserting on what users would read. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: Array<{ level: string; message: string }> = [];
+  log(message: unknown) {
+    this.push('log', message);
+  }
+  error(message: unknown) {
+    this.push('error', message);
+  }
+  warn(message: unknown) {
+    this.push('warn', message);
+  }
+  debug(message: unknown) {
+    this.push('debug', message);
+  }
+  verbose(message: unknown) {
+    this.push('verbose', message);
+  }
+  has(level: string, fragment: string): boolean {
+    return this.lines.some((line) => line.level === level && line.message.includes(fragment));
+  }
+  private push(level: string, message: unknown) {
+    this.lines.push({
+      level,
+      message: message instanceof Error ? `${message.name}: ${message.message}` : String(message),
+    });
+    if (process.env.TEST_LOGS) console.log(`[${level}] ${String(message)}`);
+  }
 }

@@ -53,9 +53,13 @@ export class KafkaTestKit {
     return Object.fromEntries((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
   }
 
+  /** Disconnects; the kit can be used again afterwards (it reconnects lazily). */
   async close(): Promise<void> {
-    await this.producer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    const { producer, admin } = this;
+    this.producer = undefined;
+    this.admin = undefined;
+    await producer?.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
   }
 }
 

@@ -275,6 +275,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   }
 
   onRedelivery(worker: PartitionWorker, message: KafkaMessage, delayMs: number): void {
+    // The partition is blocked: store what finished before the failing record now, not at the next interval.
+    this.committer.scheduleSoon();
     this.options.logger.warn(handlerFailed(worker.topic, worker.partition, message.offset, delayMs, worker.lastError));
   }
 

@@ -21,6 +21,8 @@ export class PartitionTracker {
   private order: Entry[] = [];
   private head = 0;
   private highestRegistered = -1;
+  /** Registered entries not yet done; entries done out of order sit past `head` but are not pending. */
+  private notDone = 0;
   /** Next offset after the contiguous done prefix; null until something is done. */
   private doneUpTo: number | null = null;
   /** Manual mode: highest offset covered by an explicit commit. */
@@ -42,6 +44,7 @@ export class PartitionTracker {
     this.entries.set(offset, entry);
     this.order.push(entry);
     this.highestRegistered = offset;
+    this.notDone++;
     return true;
   }
 
@@ -50,7 +53,7 @@ export class PartitionTracker {
     const entry = this.entries.get(offset);
     if (!entry) return;
     entry.finished = true;
-    if (this.mode === 'auto' || offset <= this.ackedUpTo) entry.done = true;
+    if (this.mode === 'auto' || offset <= this.ackedUpTo) this.markDone(entry);
     this.advance();
   }
 
@@ -61,11 +64,11 @@ export class PartitionTracker {
   acknowledge(offset: number): void {
     if (offset > this.ackedUpTo) this.ackedUpTo = Math.min(offset, this.highestRegistered);
     const own = this.entries.get(offset);
-    if (own) own.done = true;
+    if (own) this.markDone(own);
     for (let i = this.head; i < this.order.length; i++) {
       const entry = this.order[i];
       if (entry.offset > offset) break;
-      if (entry.finished) entry.done = true;
+      if (entry.finished) this.markDone(entry);
     }
     this.advance();
   }
@@ -89,7 +92,7 @@ export class PartitionTracker {
 
   /** Offsets registered and not yet done. */
   get pendingCount(): number {
-    return this.order.length - this.head;
+    return this.notDone;
   }
 
   /** Highest registered offset, -1 when none. */
@@ -100,6 +103,12 @@ export class PartitionTracker {
   /** Lowest offset not yet done, or null when everything registered is done. */
   get firstPendingOffset(): number | null {
     return this.head < this.order.length ? this.order[this.head].offset : null;
+  }
+
+  private markDone(entry: Entry): void {
+    if (entry.done) return;
+    entry.done = true;
+    this.notDone--;
   }
 
   private advance(): void {

@@ -23,3 +23,7 @@ export type {
   BackoffOptions,
 } from './kafka-consumer.options.js';
 export type { DecodedHeaders } from './serialization/deserializer.js';
+export { ATTEMPTS_HEADER, DEAD_LETTER_HEADERS, RETRY_TOPIC_HEADERS } from './kafka-consumer.constants.js';
+export { DeadLetterPublishError } from './errors/dead-letter-publish.error.js';
+export { TopicTopologyError } from './errors/topic-topology.error.js';
+export type { RetryTopicsOptions } from './kafka-consumer.options.js';

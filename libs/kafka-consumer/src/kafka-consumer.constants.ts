@@ -9,3 +9,30 @@ export const CONSUME_TOPIC_METADATA = 'kafka-consumer:consume-topic';
 
 /** Header with the number of attempts made before a record was dead-lettered. */
 export const ATTEMPTS_HEADER = 'kafka_consumer-attempts';
+
+/**
+ * Headers added to a dead-lettered record (Spring Kafka's names, values as UTF-8 strings).
+ * The `original-*` headers describe the record's first failure and are kept across retry topics.
+ */
+export const DEAD_LETTER_HEADERS = {
+  originalTopic: 'kafka_dlt-original-topic',
+  originalPartition: 'kafka_dlt-original-partition',
+  originalOffset: 'kafka_dlt-original-offset',
+  originalTimestamp: 'kafka_dlt-original-timestamp',
+  originalTimestampType: 'kafka_dlt-original-timestamp-type',
+  originalConsumerGroup: 'kafka_dlt-original-consumer-group',
+  exceptionFqcn: 'kafka_dlt-exception-fqcn',
+  exceptionCauseFqcn: 'kafka_dlt-exception-cause-fqcn',
+  exceptionMessage: 'kafka_dlt-exception-message',
+  exceptionStacktrace: 'kafka_dlt-exception-stacktrace',
+} as const;
+
+/** Headers of a record forwarded to a retry topic (Spring Kafka's names, values as UTF-8 strings). */
+export const RETRY_TOPIC_HEADERS = {
+  /** Number of the attempt the retry topic's consumer makes (the main topic's attempt is 1). */
+  attempts: 'retry_topic-attempts',
+  /** Epoch ms before which the record is not processed. */
+  backoffTimestamp: 'retry_topic-backoff-timestamp',
+  /** Timestamp of the record on the main topic, in epoch ms. */
+  originalTimestamp: 'retry_topic-original-timestamp',
+} as const;

@@ -57,3 +57,71 @@ export function describeError(error: unknown): string {
   if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
   return String(error);
 }
+
+// ---- retry and dead-letter topics -------------------------------------------------------
+
+/** `dead-letter` or `retry`: which kind of failure topic a message is about. */
+export type FailureTopicKind = 'dead-letter' | 'retry';
+
+const kindName = (kind: FailureTopicKind): string => (kind === 'dead-letter' ? 'Dead-letter topic' : 'Retry topic');
+const createOption = (kind: FailureTopicKind): string =>
+  kind === 'dead-letter' ? 'deadLetter: { createTopics: true }' : 'retryTopics: { createTopics: true }';
+
+export const failureTopicMissing = (
+  kind: FailureTopicKind,
+  topic: string,
+  sourceTopic: string,
+  partitions: number,
+  handler: string,
+): string =>
+  `${kindName(kind)} "${topic}" of "${sourceTopic}" (${handler}) does not exist. Create it with at least ` +
+  `${partitions} partition(s), or set ${createOption(kind)} to create it at startup.`;
+
+export const failureTopicTooSmall = (
+  kind: FailureTopicKind,
+  topic: string,
+  partitions: number,
+  sourceTopic: string,
+  sourcePartitions: number,
+  handler: string,
+): string =>
+  `${kindName(kind)} "${topic}" has ${partitions} partition(s), fewer than the ${sourcePartitions} of "${sourceTopic}" ` +
+  `(${handler}): records could not keep their partition. Add partitions: ` +
+  `kafka-topics.sh --alter --topic ${topic} --partitions ${sourcePartitions}.`;
+
+export const failureTopicDoesNotExist = (topic: string): string =>
+  `topic "${topic}" does not exist (it is not created automatically at runtime)`;
+
+export const failureTopicWriteFailed = (
+  destination: string,
+  topic: string,
+  partition: number,
+  offset: string,
+  cause: unknown,
+): string =>
+  `Could not write ${topic}[${partition}]@${offset} to "${destination}": ${describeError(cause)}. The record stays ` +
+  `uncommitted and is delivered again later; check that the topic exists and accepts writes.`;
+
+export const deadLettered = (
+  topic: string,
+  partition: number,
+  offset: string,
+  destination: string,
+  attempts: number,
+  error: unknown,
+): string =>
+  `Record ${topic}[${partition}]@${offset} failed (${attempts} attempt(s)) and was written to dead-letter topic ` +
+  `"${destination}"; its offset is committed. Cause: ${describeError(error)}`;
+
+export const forwardedToRetryTopic = (
+  topic: string,
+  partition: number,
+  offset: string,
+  destination: string,
+  error: unknown,
+): string =>
+  `Record ${topic}[${partition}]@${offset} failed and was forwarded to retry topic "${destination}". Cause: ${describeError(error)}`;
+
+export const notDeadLetteredAgain = (topic: string, partition: number, offset: string): string =>
+  `Record ${topic}[${partition}]@${offset} failed in a dead-letter topic: it is not dead-lettered again ` +
+  `(no dead-letter loops); its partition waits and the record is delivered again.`;

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { DeadLetterPublisher } from './dead-letter/dead-letter.publisher.js';
 import { CommitInterceptor } from './interceptors/commit.interceptor.js';
+import { DeadLetterInterceptor } from './interceptors/dead-letter.interceptor.js';
+import { RetryInterceptor } from './interceptors/retry.interceptor.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS } from './kafka-consumer.constants.js';
 import { ConfigurableModuleClass, KAFKA_CONSUMER_MODULE_OPTIONS } from './kafka-consumer.module-definition.js';
 import { resolveModuleOptions, type ResolvedModuleOptions } from './kafka-consumer.options.js';
@@ -36,6 +39,9 @@ import { KafkaConsumerServer } from './server/kafka-consumer.server.js';
     KafkaConsumerServer,
     KafkaConsumerRegistry,
     CommitInterceptor,
+    DeadLetterPublisher,
+    DeadLetterInterceptor,
+    RetryInterceptor,
   ],
   exports: [
     KafkaConsumerServer,
@@ -43,6 +49,9 @@ import { KafkaConsumerServer } from './server/kafka-consumer.server.js';
     OffsetStore,
     KAFKA_CONSUMER_RESOLVED_OPTIONS,
     CommitInterceptor,
+    DeadLetterPublisher,
+    DeadLetterInterceptor,
+    RetryInterceptor,
   ],
 })
 export class KafkaConsumerModule extends ConfigurableModuleClass {}

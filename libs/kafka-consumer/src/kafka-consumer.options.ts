@@ -35,6 +35,18 @@ export interface DeadLetterOptions {
   createTopics?: boolean;
 }
 
+/**
+ * Non-blocking retry through delay topics: a failed record is forwarded to
+ * `${topic}-retry-${delaysMs[0]}`, then to the next delay's topic, then to the dead-letter topic.
+ * Its partition on the main topic goes on at once; ordering is lost for retried records.
+ */
+export interface RetryTopicsOptions {
+  /** Delay of each retry topic in ms, in order (distinct integers >= 0); e.g. `[1000, 5000, 30000]`. Required. */
+  delaysMs: number[];
+  /** Create missing retry topics (with the source's partition count) at startup. Default false. */
+  createTopics?: boolean;
+}
+
 /** Options of `KafkaConsumerModule.forRoot()` / `forRootAsync()`. */
 export interface KafkaConsumerModuleOptions {
   /** kafkajs client configuration; `brokers` is required. */
@@ -82,6 +94,11 @@ export interface ConsumeTopicOptions {
   deadLetter?: DeadLetterOptions | false;
   /** Offset store for this handler's group (every handler of a group must agree). */
   offsetStore?: Type<OffsetStore>;
+  /**
+   * Non-blocking retry topics for this handler. Default off. When set, in-process retry is off
+   * for this handler unless its own `retry` option is given.
+   */
+  retryTopics?: RetryTopicsOptions;
 }
 
 export interface ResolvedRetry {
@@ -93,6 +110,11 @@ export interface ResolvedRetry {
 export interface ResolvedDeadLetter {
   topic: (sourceTopic: string) => string;
   includeStackTrace: boolean;
+  createTopics: boolean;
+}
+
+export interface ResolvedRetryTopics {
+  delaysMs: number[];
   createTopics: boolean;
 }
 
@@ -119,6 +141,8 @@ export interface ResolvedHandlerOptions {
   retry: ResolvedRetry | false;
   deadLetter: ResolvedDeadLetter | false;
   offsetStore?: Type<OffsetStore>;
+  /** Undefined when the handler has no retry topics. */
+  retryTopics?: ResolvedRetryTopics;
 }
 
 export const DEFAULT_RETRY_ATTEMPTS = 3;
@@ -223,6 +247,24 @@ export function resolveDeadLetter(
   };
 }
 
+export function resolveRetryTopics(path: string, value: unknown): ResolvedRetryTopics | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) return fail(path, value, '{ delaysMs: number[], createTopics?: boolean }');
+  const delaysMs = value.delaysMs;
+  if (
+    !Array.isArray(delaysMs) ||
+    delaysMs.length === 0 ||
+    delaysMs.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0) ||
+    new Set(delaysMs).size !== delaysMs.length
+  ) {
+    fail(`${path}.delaysMs`, delaysMs, 'a non-empty array of distinct integers >= 0 (ms), e.g. [1000, 5000, 30000]');
+  }
+  return {
+    delaysMs: [...(delaysMs as number[])],
+    createTopics: boolean(`${path}.createTopics`, value.createTopics, false),
+  };
+}
+
 /** Validates module options and applies defaults; a wrong option throws `InvalidOptionsError` naming it. */
 export function resolveModuleOptions(raw: unknown): ResolvedModuleOptions {
   if (!isPlainObject(raw)) return fail('(root)', raw, 'an object { client: { brokers }, ... }');
@@ -288,13 +330,17 @@ export function resolveHandlerOptions(
   if (options.offsetStore !== undefined && typeof options.offsetStore !== 'function') {
     fail(`${where} offsetStore`, options.offsetStore, 'a class extending OffsetStore');
   }
+  const retryTopics = resolveRetryTopics(`${where} retryTopics`, options.retryTopics);
+  // Retry topics replace in-process retry unless the handler asks for both; the classification stays.
+  const moduleRetry = retryTopics && module.retry ? { ...module.retry, attempts: 1 } : module.retry;
   return {
     groupId: groupId as string | undefined,
     fromBeginning: boolean(`${where} fromBeginning`, options.fromBeginning, module.fromBeginning),
     commit: oneOf(`${where} commit`, options.commit, COMMIT_MODES, module.commit),
     deserializer: oneOf(`${where} deserializer`, options.deserializer, DESERIALIZERS, module.deserializer),
-    retry: resolveRetry(`${where} retry`, options.retry, module.retry),
+    retry: resolveRetry(`${where} retry`, options.retry, moduleRetry),
     deadLetter: resolveDeadLetter(`${where} deadLetter`, options.deadLetter, module.deadLetter),
     offsetStore: (options.offsetStore as Type<OffsetStore> | undefined) ?? module.offsetStore,
+    ...(retryTopics && { retryTopics }),
   };
 }

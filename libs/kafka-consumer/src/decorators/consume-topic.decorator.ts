@@ -1,6 +1,8 @@
 import { UseInterceptors } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { CommitInterceptor } from '../interceptors/commit.interceptor.js';
+import { DeadLetterInterceptor } from '../interceptors/dead-letter.interceptor.js';
+import { RetryInterceptor } from '../interceptors/retry.interceptor.js';
 import { KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import type { ConsumeTopicOptions } from '../kafka-consumer.options.js';
 
@@ -40,6 +42,7 @@ export function ConsumeTopic(topics: string | string[], options: ConsumeTopicOpt
       key,
       descriptor,
     );
-    UseInterceptors(CommitInterceptor)(target, key, descriptor);
+    // Outermost first: commit sees the outcome after dead-lettering, which sees it after the retries.
+    UseInterceptors(CommitInterceptor, DeadLetterInterceptor, RetryInterceptor)(target, key, descriptor);
   };
 }

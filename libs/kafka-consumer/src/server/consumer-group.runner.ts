@@ -261,8 +261,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     try {
       data = this.deserializers.get(worker.topic)!(message.value, worker.topic, worker.partition, message.offset);
     } catch (error) {
-      if (this.options.onDeserializationFailure) return this.options.onDeserializationFailure(handler, ctx, error);
       worker.lastError = error;
+      if (this.options.onDeserializationFailure) return this.options.onDeserializationFailure(handler, ctx, error);
       return false;
     }
     try {

@@ -5,12 +5,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
 import type { ConsumeTopicExtras, ConsumeTopicPattern } from '../decorators/consume-topic.decorator.js';
+import { DeadLetterPublisher } from '../dead-letter/dead-letter.publisher.js';
+import { planFailureTopics } from '../dead-letter/failure-topology.js';
 import { handlerFailure } from '../interceptors/commit.interceptor.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS, KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import { describeError } from '../kafka-consumer.messages.js';
 import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
 import { KafkaOffsetStore } from '../offset-stores/kafka.offset-store.js';
 import { OffsetStore } from '../offset-stores/offset-store.js';
+import { retryTopicHandlers } from '../retry-topics/retry-topic.handlers.js';
 import { planGroups, type HandlerDefinition } from './consumer-group.plan.js';
 import { ConsumerGroupRunner, type GroupHandler } from './consumer-group.runner.js';
 import { nestLogCreator } from './kafkajs-logger.js';
@@ -36,6 +39,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     @Inject(KAFKA_CONSUMER_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     private readonly moduleRef: ModuleRef,
     private readonly defaultOffsetStore: OffsetStore,
+    private readonly deadLetters: DeadLetterPublisher,
   ) {
     super();
   }
@@ -97,17 +101,23 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const groups = planGroups(this.definitions, this.options);
     const kafka = this.createClient();
     this.kafka = kafka;
+    // Dead-letter and retry topics are checked (or created) before any group consumes.
+    await this.deadLetters.start(kafka, planFailureTopics(groups.flatMap((group) => [...group.handlers.values()])));
     const runners: ConsumerGroupRunner[] = [];
     for (const group of groups) {
       const offsetStore = await this.resolveStore(group.offsetStore);
       const handlers = new Map<string, GroupHandler>();
       for (const planned of group.handlers.values()) {
-        handlers.set(planned.topic, {
+        const handler: GroupHandler = {
           topic: planned.topic,
           name: planned.name,
           options: planned.options,
           invoke: (data, ctx) => this.invoke(planned.callback, data, ctx),
-        });
+        };
+        handlers.set(planned.topic, handler);
+        for (const retryHandler of retryTopicHandlers(handler, group.groupId)) {
+          handlers.set(retryHandler.topic, retryHandler);
+        }
       }
       const runner = new ConsumerGroupRunner({
         groupId: group.groupId,
@@ -116,6 +126,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
         offsetStore,
         module: this.options,
         logger: this.logger,
+        onDeserializationFailure: (_handler, ctx, error) => this.deadLetters.recoverUndeserializable(ctx, error),
       });
       this.runners.set(group.groupId, runner);
       runners.push(runner);
@@ -181,6 +192,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       }
     });
     this.runners.clear();
+    // After the groups: a record finishing during shutdown may still need its dead-letter write.
+    await this.deadLetters.close();
   }
 }
 

@@ -6,6 +6,10 @@ KAFKA_SCRIPTS="$ROOT/scripts/kafka"
 KAFKA_HOME_DIR="${KAFKA_CACHE_DIR:-$ROOT/.kafka}"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_SCRIPTS/pom.xml")"
 KAFKA_JARS="$KAFKA_HOME_DIR/jars/$KAFKA_VERSION"
+# Broker data and logs; separate from the jar cache so tests can start throwaway brokers.
+KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$KAFKA_HOME_DIR}"
+# Port of the single node's PLAINTEXT listener; its controller listens on the next port.
+KAFKA_SINGLE_PORT="${KAFKA_SINGLE_PORT:-9092}"
 KAFKA_HEAP="${KAFKA_HEAP:--Xmx512m -Xms512m}"
 KAFKA_READY_TIMEOUT_S="${KAFKA_READY_TIMEOUT_S:-90}"
 
@@ -20,9 +24,9 @@ topology_nodes() {
     *) die "unknown topology '$1' (allowed: single, cluster)" ;;
   esac
 }
-broker_port() { if [ "$1" = single ]; then echo 9092; else echo "${2}9092"; fi; }
-controller_port() { if [ "$1" = single ]; then echo 9093; else echo "${2}9093"; fi; }
-node_dir() { echo "$KAFKA_HOME_DIR/$1/node-$2"; }
+broker_port() { if [ "$1" = single ]; then echo "$KAFKA_SINGLE_PORT"; else echo "${2}9092"; fi; }
+controller_port() { if [ "$1" = single ]; then echo $((KAFKA_SINGLE_PORT + 1)); else echo "${2}9093"; fi; }
+node_dir() { echo "$KAFKA_DATA_DIR/$1/node-$2"; }
 bootstrap_servers() {
   local t="$1" out="" n
   for n in $(topology_nodes "$t"); do out="$out${out:+,}127.0.0.1:$(broker_port "$t" "$n")"; done

@@ -32,7 +32,7 @@ fi
 
 bash "$KAFKA_SCRIPTS/provision.sh"
 
-base="$KAFKA_HOME_DIR/$topology"
+base="$KAFKA_DATA_DIR/$topology"
 if [ "$fresh" = 1 ]; then
   bash "$KAFKA_SCRIPTS/stop.sh" --topology "$topology"
   rm -rf "$base"

@@ -7,12 +7,21 @@ export { KafkaConsumerContext } from './context/kafka-consumer.context.js';
 export { KafkaConsumerRegistry } from './kafka-consumer.registry.js';
 export {
   OffsetStore,
+  type ClaimedPartition,
   type OffsetStoreScope,
   type TopicPartition,
   type TopicPartitionOffset,
 } from './offset-stores/offset-store.js';
 export { KafkaOffsetStore } from './offset-stores/kafka.offset-store.js';
+export {
+  PostgresOffsetStore,
+  type PostgresOffsetStoreOptions,
+  type TransactionRecord,
+} from './offset-stores/postgres.offset-store.js';
+export { RedisOffsetStore, type RedisOffsetStoreOptions } from './offset-stores/redis.offset-store.js';
+export { FileOffsetStore, type FileOffsetStoreOptions } from './offset-stores/file.offset-store.js';
 export { KafkaConsumerError, InvalidOptionsError, DeserializationError, NonRetriableError } from './errors/index.js';
+export { StaleOffsetWriteError, OffsetStoreUnavailableError, MissingDependencyError } from './errors/index.js';
 export type {
   KafkaConsumerModuleOptions,
   ConsumeTopicOptions,

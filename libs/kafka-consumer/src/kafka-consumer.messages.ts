@@ -58,6 +58,39 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
+// ---- offset stores ----------------------------------------------------------------------
+
+const partitionList = (partitions: ReadonlyArray<{ topic: string; partition: number }>): string =>
+  partitions.map(({ topic, partition }) => `${topic}[${partition}]`).join(', ');
+
+export const staleOffsetWrite = (
+  groupId: string,
+  partitions: ReadonlyArray<{ topic: string; partition: number }>,
+): string =>
+  `Group "${groupId}": offsets of ${partitionList(partitions)} were not stored: another member claimed ` +
+  `these partitions since this one loaded them (stale epoch). This member drops them; the new owner continues.`;
+
+export const partitionsLost = (groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>) =>
+  `Group "${groupId}": ${partitionList(partitions)} now belong to another member (stale offset write); ` +
+  `dropped here until the group assigns them again.`;
+
+export const missingDependency = (packageName: string, usedBy: string): string =>
+  `${usedBy} needs the package "${packageName}", which is not installed: run \`npm install ${packageName}\`.`;
+
+export const offsetStoreUnreachable = (store: string, target: string, error: unknown): string =>
+  `${store}: cannot reach ${target} at startup: ${describeError(error)}. Check that it is running and the ` +
+  `connection options are right; the consumer does not start without its offset store.`;
+
+export const offsetStoreNotConfigured = (store: string): string =>
+  `${store} has no options: import ${store}.forRoot({ ... }) (or forRootAsync) next to KafkaConsumerModule.`;
+
+export const offsetStoreNotConnected = (store: string): string =>
+  `${store} is not connected yet: it connects when the Kafka consumer starts listening.`;
+
+export const offsetFileLocked = (path: string, pid: number): string =>
+  `FileOffsetStore: ${path} is used by another process (pid ${pid}, lock ${path}.lock); ` +
+  `a file store serves one process. Stop that process or use a shared store (PostgreSQL, Redis).`;
+
 // ---- retry and dead-letter topics -------------------------------------------------------
 
 /** `dead-letter` or `retry`: which kind of failure topic a message is about. */

@@ -16,6 +16,16 @@ export interface TopicPartitionOffset extends TopicPartition {
   readonly epoch?: number;
 }
 
+/**
+ * A partition `load` claimed: its stored next offset (absent when nothing is stored yet: the
+ * consumer then starts from the group's Kafka-committed offset, else `fromBeginning`) and the
+ * fencing epoch of this claim.
+ */
+export interface ClaimedPartition extends TopicPartition {
+  readonly offset?: string;
+  readonly epoch?: number;
+}
+
 /** What a store knows about the group member calling it. */
 export interface OffsetStoreScope {
   /** Consumer group id. */
@@ -35,7 +45,10 @@ export interface OffsetStoreScope {
  *   consumer seeks to the offsets it returns. A partition it does not return falls back to the
  *   group's Kafka-committed offset, else to `fromBeginning`.
  * - A store that fences (returns an `epoch` from `load`) must reject a `save` whose epoch is older
- *   than the partition's current owner, with `StaleOffsetWriteError`.
+ *   than the partition's current owner, with `StaleOffsetWriteError` naming those partitions; the
+ *   server then drops them (another member owns them) and saves the others again.
+ * - `connect` runs once at `listen()` before any group starts (a rejection fails bootstrap);
+ *   `disconnect` runs once after every group has left.
  */
 export abstract class OffsetStore {
   /**
@@ -46,9 +59,18 @@ export abstract class OffsetStore {
     return false;
   }
 
-  /** Claims `partitions` for this member and returns their stored next offsets (none stored: omit it). */
-  abstract load(scope: OffsetStoreScope, partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  /**
+   * Claims `partitions` for this member and returns their stored next offsets. A partition may be
+   * omitted, or returned without `offset`, when nothing is stored for it.
+   */
+  abstract load(scope: OffsetStoreScope, partitions: readonly TopicPartition[]): Promise<ClaimedPartition[]>;
 
   /** Stores next offsets. Must be atomic per call. */
   abstract save(scope: OffsetStoreScope, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+
+  /** Opens connections and checks the store is reachable; rejects with a clear error when not. Default: nothing. */
+  async connect(): Promise<void> {}
+
+  /** Releases what `connect` opened (never a client the user passed in). Default: nothing. */
+  async disconnect(): Promise<void> {}
 }

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { KafkaConsumerContext, type RecordControls } from '../context/kafka-consumer.context.js';
-import { describeError, handlerFailed, shutdownTimedOut } from '../kafka-consumer.messages.js';
+import { describeError, handlerFailed, partitionsLost, shutdownTimedOut } from '../kafka-consumer.messages.js';
 import type { ResolvedHandlerOptions, ResolvedModuleOptions } from '../kafka-consumer.options.js';
 import type { OffsetStore, OffsetStoreScope, TopicPartition } from '../offset-stores/offset-store.js';
 import { deserializerFor, type ValueDeserializer } from '../serialization/deserializer.js';
@@ -55,6 +55,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   private closing = false;
   private closed: Promise<void> | null = null;
   private assignmentLoads = 0;
+  /** Member id of the last join (external stores: a new one means partitions may have moved meanwhile). */
+  private memberId: string | undefined;
   private removeListeners: Array<() => void> = [];
   /** Count of group joins seen; read by tests and the registry. */
   generation = 0;
@@ -74,6 +76,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       () => this.workers.values(),
       options.module.commitIntervalMs,
       options.logger,
+      (workers) => this.onPartitionsLost(workers),
     );
     for (const handler of options.handlers.values()) {
       this.deserializers.set(handler.topic, deserializerFor(handler.options.deserializer));
@@ -98,7 +101,10 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     const { consumer } = this;
     this.removeListeners.push(
       consumer.on(consumer.events.GROUP_JOIN, (event) =>
-        this.guard(() => this.onGroupJoin(event.payload.memberAssignment)),
+        this.guard(() => {
+          this.regateAfterJoin(event.payload.memberId);
+          this.onGroupJoin(event.payload.memberAssignment);
+        }),
       ),
       consumer.on(consumer.events.REBALANCING, () => this.guard(() => this.onRebalancing())),
       consumer.on(consumer.events.CRASH, (event) =>
@@ -200,6 +206,38 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     void added;
   }
 
+  /**
+   * External stores only. kafkajs positions every partition at its Kafka-committed offset after a
+   * join, which is not where an external store's consumer is: a partition kept across the join is
+   * sought back to where it was fetched up to. A partition this member may have lost meanwhile
+   * (it rejoined under a new member id, or the store fenced it off) is dropped and claimed again,
+   * so it resumes from the stored offset under a new epoch.
+   */
+  private regateAfterJoin(memberId: string): void {
+    if (this.options.offsetStore.usesKafkaGroupOffsets) return;
+    const rejoined = this.memberId !== undefined && this.memberId !== memberId;
+    this.memberId = memberId;
+    for (const [key, worker] of this.workers) {
+      if (worker.state === 'loading' && !rejoined) continue;
+      const next = worker.tracker.highestOffset + 1;
+      if (worker.state === 'ready' && !rejoined && next > 0) {
+        this.consumer.seek({ topic: worker.topic, partition: worker.partition, offset: String(next) });
+        continue;
+      }
+      worker.revoke();
+      this.workers.delete(key);
+    }
+  }
+
+  /** The store rejected these partitions' offsets as stale: stop processing them; they are claimed again on the next join. */
+  private onPartitionsLost(workers: PartitionWorker[]): void {
+    for (const worker of workers) {
+      worker.revoke();
+      worker.syncFetchPause();
+    }
+    this.options.logger.warn(partitionsLost(this.groupId, workers));
+  }
+
   private onRebalancing(): void {
     // Best effort: a commit of the old generation is accepted until the group completes the join.
     this.committer.flush().catch(() => undefined);
@@ -234,7 +272,9 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         ]);
         if (worker.state !== 'loading') return;
         worker.epoch = stored?.epoch;
-        if (stored) this.consumer.seek({ topic: worker.topic, partition: worker.partition, offset: stored.offset });
+        if (stored?.offset !== undefined) {
+          this.consumer.seek({ topic: worker.topic, partition: worker.partition, offset: stored.offset });
+        }
         worker.markReady();
         return;
       } catch (error) {

@@ -32,6 +32,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   private readonly definitions: HandlerDefinition<MessageHandler>[] = [];
   private readonly runners = new Map<string, ConsumerGroupRunner>();
   private readonly stores = new Map<Type<OffsetStore>, OffsetStore>();
+  private readonly connectedStores = new Set<OffsetStore>();
   private kafka: Kafka | null = null;
   private closing: Promise<void> | null = null;
 
@@ -106,6 +107,11 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const runners: ConsumerGroupRunner[] = [];
     for (const group of groups) {
       const offsetStore = await this.resolveStore(group.offsetStore);
+      // An unreachable store fails bootstrap here, before any group joins.
+      if (!this.connectedStores.has(offsetStore)) {
+        this.connectedStores.add(offsetStore);
+        await offsetStore.connect();
+      }
       const handlers = new Map<string, GroupHandler>();
       for (const planned of group.handlers.values()) {
         const handler: GroupHandler = {
@@ -194,6 +200,17 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     this.runners.clear();
     // After the groups: a record finishing during shutdown may still need its dead-letter write.
     await this.deadLetters.close();
+    await this.disconnectStores();
+  }
+
+  private async disconnectStores(): Promise<void> {
+    const stores = [...this.connectedStores];
+    this.connectedStores.clear();
+    for (const store of stores) {
+      await store.disconnect().catch((error: unknown) => {
+        this.logger.warn(`Offset store ${store.constructor.name} did not disconnect cleanly: ${describeError(error)}`);
+      });
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
 import { commitFailed } from '../kafka-consumer.messages.js';
 import type { OffsetStore, OffsetStoreScope, TopicPartitionOffset } from '../offset-stores/offset-store.js';
 import type { PartitionWorker } from './partition-worker.js';
@@ -39,6 +40,8 @@ export class OffsetCommitter {
     private readonly workers: () => Iterable<PartitionWorker>,
     private readonly intervalMs: number,
     private readonly logger: LoggerService,
+    /** The store fenced these partitions off (`StaleOffsetWriteError`): another member owns them now. */
+    private readonly onPartitionsLost: (workers: PartitionWorker[]) => void = () => undefined,
   ) {}
 
   /** Offsets advanced while records keep flowing: commit within `commitIntervalMs`. */
@@ -108,7 +111,32 @@ export class OffsetCommitter {
       offsets.push({ topic: worker.topic, partition: worker.partition, offset: String(offset), epoch: worker.epoch });
     }
     if (offsets.length === 0) return;
-    await this.store.save(this.scope, offsets);
-    for (const { worker, offset } of batch) worker.tracker.markCommitted(offset);
+    await this.saveUnlessLost(batch, offsets);
+  }
+
+  /**
+   * Saves; when the store rejects some partitions as stale, those are lost to this member (nothing
+   * more is committed for them here) and the rest is saved again.
+   */
+  private async saveUnlessLost(
+    batch: Array<{ worker: PartitionWorker; offset: number }>,
+    offsets: TopicPartitionOffset[],
+  ): Promise<void> {
+    while (batch.length > 0) {
+      try {
+        await this.store.save(this.scope, offsets);
+        for (const { worker, offset } of batch) worker.tracker.markCommitted(offset);
+        return;
+      } catch (error) {
+        if (!(error instanceof StaleOffsetWriteError)) throw error;
+        const stale = new Set(error.partitions.map(({ topic, partition }) => `${topic}:${partition}`));
+        const lost = batch.filter(({ worker }) => stale.size === 0 || stale.has(worker.key));
+        // A store naming no known partition would loop forever: treat the whole batch as lost.
+        const dropped = lost.length > 0 ? lost : batch;
+        this.onPartitionsLost(dropped.map(({ worker }) => worker));
+        batch = batch.filter((entry) => !dropped.includes(entry));
+        offsets = offsets.filter((o) => batch.some(({ worker }) => worker.key === `${o.topic}:${o.partition}`));
+      }
+    }
   }
 }

@@ -11,8 +11,8 @@ const meter = new Meter(env.count);
 @Controller()
 class OrdersController {
   @EventPattern(env.topic)
-  handle(@Payload() order: { id: number }) {
-    void order.id;
+  handle(@Payload() order: unknown) {
+    void (order as { id: number }).id;
     meter.record();
   }
 }

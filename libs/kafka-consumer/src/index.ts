@@ -6,6 +6,12 @@ export { KafkaConsumerServer } from './server/kafka-consumer.server.js';
 export { KafkaConsumerContext } from './context/kafka-consumer.context.js';
 export { KafkaConsumerRegistry } from './kafka-consumer.registry.js';
 export {
+  PollingConsumer,
+  type PollingConsumerOptions,
+  type PollOptions,
+  type PolledRecord,
+} from './polling/polling-consumer.js';
+export {
   OffsetStore,
   type ClaimedPartition,
   type OffsetStoreScope,

@@ -249,6 +249,12 @@ export class PostgresOffsetStore extends OffsetStore {
   private async inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.requirePool().connect();
     let broken = false;
+    // A checked-out client emits 'error' when its connection drops between queries; the pending
+    // or next query rejects anyway, so the event only needs a listener (else it crashes the process).
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -260,6 +266,7 @@ export class PostgresOffsetStore extends OffsetStore {
       });
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -169,7 +169,12 @@ export class PartitionWorker {
         continue;
       }
       const settled = await this.host.dispatch(this, message);
-      if (this.stopped) return;
+      if (this.stopped) {
+        // Shutdown let the running record finish: its offset goes in the final commit. A revoked
+        // partition's record is not ours to commit (the new owner reads it again).
+        if (settled && this.state !== 'revoked') this.tracker.finish(Number(message.offset));
+        return;
+      }
       if (settled) {
         this.failures = 0;
         this.head++;

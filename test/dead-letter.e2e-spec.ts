@@ -24,6 +24,14 @@ class OrderDto {
 
 const H = DEAD_LETTER_HEADERS;
 
+const moduleWithDeadLetters = (clientId: string, deadLetter: object = { enabled: true }) =>
+  KafkaConsumerModule.forRoot({
+    client: { clientId, brokers: brokers() },
+    retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 100 } },
+    deadLetter,
+    redelivery: { type: 'fixed', delayMs: 100 },
+  });
+
 describe('dead-letter topics', () => {
   const kit = new KafkaTestKit();
   const apps: ConsumerApp[] = [];
@@ -33,14 +41,6 @@ describe('dead-letter topics', () => {
     await Promise.all(readers.splice(0).map((r) => r.close()));
     await kit.close();
   });
-
-  const moduleWithDeadLetters = (clientId: string, deadLetter: object = { enabled: true }) =>
-    KafkaConsumerModule.forRoot({
-      client: { clientId, brokers: brokers() },
-      retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 100 } },
-      deadLetter,
-      redelivery: { type: 'fixed', delayMs: 100 },
-    });
 
   it('sends a message that fails every attempt to its -dlt topic with every header, commits after it and goes on', async () => {
     const topic = await kit.createTopic(unique('orders'), 3);
@@ -198,7 +198,7 @@ describe('dead-letter topics', () => {
     class DeadLetterController {
       // Dead-lettering is on (module default) for a handler of the dead-letter topic itself.
       @ConsumeTopic(dlt, { groupId, fromBeginning: true, retry: false })
-      reprocess(@Ctx() ctx: KafkaConsumerContext) {
+      reprocess() {
         attempts.push(Date.now());
         if (attempts.length < 3) throw new Error('still failing');
       }

@@ -17,6 +17,12 @@ import { TopicReader } from './support/topic-reader.js';
 const H = DEAD_LETTER_HEADERS;
 const R = RETRY_TOPIC_HEADERS;
 
+const module = (clientId: string) =>
+  KafkaConsumerModule.forRoot({
+    client: { clientId, brokers: brokers() },
+    deadLetter: { enabled: true, createTopics: true },
+  });
+
 describe('non-blocking retry topics', () => {
   const kit = new KafkaTestKit();
   const apps: ConsumerApp[] = [];
@@ -26,12 +32,6 @@ describe('non-blocking retry topics', () => {
     await Promise.all(readers.splice(0).map((r) => r.close()));
     await kit.close();
   });
-
-  const module = (clientId: string) =>
-    KafkaConsumerModule.forRoot({
-      client: { clientId, brokers: brokers() },
-      deadLetter: { enabled: true, createTopics: true },
-    });
 
   it('processes a message that fails twice exactly once on the second retry topic, after each delay, never dead-lettered', async () => {
     const topic = await kit.createTopic(unique('orders'), 2);

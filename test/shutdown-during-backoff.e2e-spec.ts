@@ -5,6 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startConsumerApp, type ConsumerApp } from './support/app.js';
 import { brokers, KafkaTestKit, unique, waitFor } from './support/kafka.js';
 
+const module = (retry: object | false) =>
+  KafkaConsumerModule.forRoot({
+    client: { clientId: 'shutdown-backoff-test', brokers: brokers() },
+    retry,
+    deadLetter: { enabled: true },
+    shutdownTimeoutMs: 10_000,
+  });
+
 describe('shutdown during a retry backoff', () => {
   const kit = new KafkaTestKit();
   const apps: ConsumerApp[] = [];
@@ -28,13 +36,6 @@ describe('shutdown during a retry backoff', () => {
       }
     }
 
-    const module = (retry: object | false) =>
-      KafkaConsumerModule.forRoot({
-        client: { clientId: 'shutdown-backoff-test', brokers: brokers() },
-        retry,
-        deadLetter: { enabled: true },
-        shutdownTimeoutMs: 10_000,
-      });
     const consumer = await startConsumerApp({
       imports: [module({ attempts: 5, backoff: { type: 'fixed', delayMs: 30_000 } })],
       controllers: [OrdersController],

@@ -75,7 +75,7 @@ export async function startGroupMember(
   runner.consumer.on(runner.consumer.events.GROUP_JOIN, (event) => {
     joins.push({
       at: Date.now(),
-      partitions: [...(event.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
+      partitions: (event.payload.memberAssignment[topic] ?? []).toSorted((a, b) => a - b),
     });
   });
   return {
@@ -89,7 +89,7 @@ export async function startGroupMember(
         .assignment()
         .filter((tp) => tp.topic === topic)
         .map((tp) => tp.partition)
-        .sort((a, b) => a - b),
+        .toSorted((a, b) => a - b),
   };
 }
 

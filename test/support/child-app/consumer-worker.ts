@@ -162,6 +162,9 @@ async function main(): Promise<void> {
   await report({ type: 'ready', assignment: runner.assignment(), at: Date.now() });
 }
 
+// An orphan (the test runner died without stopping it) leaves its group instead of consuming forever.
+process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

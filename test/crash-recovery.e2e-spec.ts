@@ -1,0 +1,115 @@
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  spawnConsumerApp,
+  stopAllConsumerApps,
+  type ChildConsumerApp,
+} from './support/child-app/spawn-consumer-app.js';
+import { KafkaTestKit, unique, waitFor } from './support/kafka.js';
+import { POSTGRES_URL, storeFixture, type StoreFixture, type StoreKind } from './support/offset-stores.js';
+import { startSteadyProducer, type SteadyProducer } from './support/steady-producer.js';
+
+const TOTAL = 20_000;
+const KILLS = 10;
+const setupModule = fileURLToPath(new URL('./support/crash/store-setup.ts', import.meta.url));
+
+describe.each<'kafka' | StoreKind>(['kafka', 'postgres', 'redis', 'file'])(
+  'crash recovery with the %s store',
+  (kind) => {
+    const kit = new KafkaTestKit();
+    const database = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    let producer: SteadyProducer | undefined;
+    let store: StoreFixture | undefined;
+    let effectsTable: string | undefined;
+    afterEach(async () => {
+      await producer?.stop().catch(() => undefined);
+      await stopAllConsumerApps();
+      await kit.close();
+      await store?.cleanup();
+      if (effectsTable) await database.query(`DROP TABLE IF EXISTS ${effectsTable}`);
+      await database.end();
+    });
+
+    it(`processes every one of ${TOTAL} ids while the app is SIGKILLed ${KILLS} times`, async () => {
+      const topic = await kit.createTopic(unique(`crash-${kind}`), 3);
+      const groupId = unique(`crash-${kind}`);
+      store = kind === 'kafka' ? undefined : storeFixture(kind);
+      effectsTable = kind === 'postgres' ? unique('kc_effects').replace(/-/g, '_') : undefined;
+      if (effectsTable) await database.query(`CREATE TABLE ${effectsTable} (id text NOT NULL)`);
+      const member = {
+        topic,
+        groupId,
+        sessionTimeoutMs: 2000,
+        heartbeatIntervalMs: 300,
+        commitIntervalMs: 200,
+        setupModule,
+        env: {
+          CRASH_STORE: kind,
+          CRASH_STORE_OPTIONS: JSON.stringify(store?.options ?? {}),
+          ...(effectsTable ? { CRASH_EFFECTS_TABLE: effectsTable } : {}),
+        },
+      };
+
+      const started = Date.now();
+      producer = startSteadyProducer(kit, topic, { batchSize: 500, intervalMs: 400 });
+      const stopProducing = waitFor(
+        'the producer to write every id',
+        () => producer!.produced.length >= TOTAL,
+        120_000,
+      ).then(() => producer!.stop());
+      stopProducing.catch(() => undefined);
+      const apps: ChildConsumerApp[] = [];
+      for (let kill = 0; kill < KILLS; kill++) {
+        const spawnedAt = Date.now();
+      const app = await spawnConsumerApp({ ...member, name: `${kind}-${kill}` });
+      if (process.env.CRASH_TIMINGS) console.info(`${app.name} ready in ${Date.now() - spawnedAt} ms`);
+        apps.push(app);
+        // A random moment: right after joining, or after a random number of records.
+        const target = kill % 4 === 3 ? 0 : randomInt(100, 1500);
+        await waitFor(`${app.name} to process ${target} records`, () => app.processed().length >= target, 60_000);
+        app.kill('SIGKILL');
+        expect(await app.waitForExit()).toMatchObject({ signal: 'SIGKILL' });
+      }
+      await stopProducing;
+      const produced = new Set(producer.produced);
+      expect(produced.size).toBeGreaterThanOrEqual(TOTAL);
+
+      const ids0 = new Set(apps.flatMap((a) => a.processed().map((e) => e.id))).size;
+    const last = await spawnConsumerApp({ ...member, name: `${kind}-last` });
+      apps.push(last);
+      const processedIds = () => new Set(apps.flatMap((a) => a.processed().map((e) => e.id)));
+      const drainFrom = Date.now();
+    await waitFor('every id to be processed', () => processedIds().size >= produced.size, 90_000);
+    if (process.env.CRASH_TIMINGS) console.info(`drained ${produced.size - ids0} in ${Date.now() - drainFrom} ms`);
+      const ends = Object.fromEntries(
+        (await (await kit.getAdmin()).fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]),
+      );
+      await waitFor('the final offsets to be stored', async () => {
+        const stored = store ? await store.read(groupId, topic) : await kit.committed(groupId, topic);
+        return Object.entries(ends).every(([partition, high]) => stored[Number(partition)] === high);
+      });
+
+      const reports = apps.flatMap((a) => a.processed());
+      const ids = processedIds();
+      const lost = [...produced].filter((id) => !ids.has(id)).length;
+      const duplicates = reports.length - ids.size;
+      let duplicateEffects: number | undefined;
+      if (effectsTable) {
+        const { rows } = await database.query<{ total: string; distinct: string }>(
+          `SELECT count(*) AS total, count(DISTINCT id) AS distinct FROM ${effectsTable}`,
+        );
+        duplicateEffects = Number(rows[0].total) - Number(rows[0].distinct);
+        expect(Number(rows[0].distinct)).toBe(produced.size);
+        expect(duplicateEffects).toBe(0);
+      }
+      console.info(
+        `[crash-suite] store=${kind} produced=${produced.size} kills=${KILLS} lost=${lost} duplicates=${duplicates}` +
+          (duplicateEffects === undefined ? '' : ` duplicateEffects=${duplicateEffects}`) +
+          ` seconds=${Math.round((Date.now() - started) / 1000)}`,
+      );
+      expect(lost).toBe(0);
+    });
+  },
+);

@@ -74,7 +74,7 @@ describe('PollingConsumer (imperative poll API)', () => {
       const batch = await first.poll({ timeoutMs: 500 });
       return batch.length === 5 ? batch : undefined;
     });
-    await first.commit(records.slice(0, 2));
+    await first.commit(records!.slice(0, 2));
     expect((await kit.committed(groupId, topic))[0]).toBe('2');
     await first.close();
 
@@ -83,7 +83,7 @@ describe('PollingConsumer (imperative poll API)', () => {
       const batch = await second.poll({ timeoutMs: 500 });
       return batch.length > 0 ? batch : undefined;
     });
-    expect(again.map((r) => r.offset)).toEqual(['2', '3', '4']);
+    expect(again!.map((r) => r.offset)).toEqual(['2', '3', '4']);
   });
 
   it('rejects bad options with a clear error', async () => {

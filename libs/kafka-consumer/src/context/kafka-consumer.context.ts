@@ -82,6 +82,11 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   /**
    * Commits this record's offset + 1, covering the earlier records of the partition, but never
    * past an earlier record that is still being processed. Resolves once the offset is stored.
+   *
+   * In `commit: 'manual'` mode this is also the commit of a whole batch: every earlier record that
+   * finished without its own `commit()` is covered, so committing the last record of a batch
+   * commits the batch. When the partition was revoked (or fenced off by the offset store) it
+   * resolves without committing: the new owner processes the record again.
    */
   commit(): Promise<void> {
     return this.controls.commit();

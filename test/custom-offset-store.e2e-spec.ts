@@ -23,6 +23,7 @@ class OffsetsRepository {
 }
 
 @Module({})
+// oxlint-disable-next-line no-extraneous-class -- a Nest dynamic module: a class with a static factory
 class RepositoryModule {
   /** `rows` outlives the app, as a database table does. */
   static over(rows: Map<string, string>): DynamicModule {

@@ -19,7 +19,27 @@ function brokerRunning(): boolean {
  * Starts the project's single-node Kafka unless KAFKA_BROKERS points at a cluster, and stops it
  * afterwards when this run started it (a broker that was already running is left running).
  */
+/**
+ * Child-process tests run the library from TypeScript source through test/support/child-app's
+ * loader, which caches transpiled files: fill that cache once here, so children started together
+ * on a fresh clone do not each transpile the whole library.
+ */
+function warmChildAppCache(): void {
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      './test/support/child-app/register.mjs',
+      '--input-type=module',
+      '-e',
+      "await import('nestjs-kafka-consumer'); await import('./test/support/child-app/protocol.ts');",
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+}
+
 export default function setup(): () => void {
+  warmChildAppCache();
   if (process.env.KAFKA_BROKERS) {
     execFileSync('bash', ['scripts/kafka/start.sh'], { cwd: root, stdio: 'inherit' });
     return () => undefined;

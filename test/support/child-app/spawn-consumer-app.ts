@@ -118,7 +118,7 @@ export async function spawnConsumerApp(options: ConsumerAppOptions): Promise<Chi
   running.add(app);
   if (options.waitUntilReady ?? true) {
     try {
-      await app.waitForEvent('the app to listen', (e) => e.type === 'ready', options.readyTimeoutMs ?? 30_000);
+      await app.waitForEvent('the app to listen', (e) => e.type === 'ready', options.readyTimeoutMs ?? 60_000);
     } catch (error) {
       await app.stop();
       throw error;

@@ -189,24 +189,27 @@ export class PostgresOffsetStore extends OffsetStore {
     const next = (BigInt(record.offset) + 1n).toString();
     let skipped = false;
     const result = await this.inTransaction(async (client) => {
-      const { rows } = await client.query<{ next_offset: string | null; epoch: string }>(
-        `SELECT next_offset, epoch FROM ${this.table} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-        [groupId, topic, partition],
+      // One statement locks the row, checks the claim and writes the offset; the rest of the
+      // transaction (the handler's SQL) commits with it or not at all.
+      const claimed = await client.query(
+        `UPDATE ${this.table} SET next_offset = $5, updated_at = now()
+         WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4
+           AND (next_offset IS NULL OR next_offset < $5)`,
+        [groupId, topic, partition, epoch ?? null, next],
       );
-      const row = rows[0];
-      if (!row || epoch === undefined || Number(row.epoch) !== epoch) {
-        throw new StaleOffsetWriteError(groupId, [{ topic, partition }]);
-      }
-      if (row.next_offset !== null && BigInt(row.next_offset) >= BigInt(next)) {
-        skipped = true;
+      if (claimed.rowCount === 0) {
+        const { rows } = await client.query<{ next_offset: string | null; epoch: string }>(
+          `SELECT next_offset, epoch FROM ${this.table} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+          [groupId, topic, partition],
+        );
+        const row = rows[0];
+        if (!row || epoch === undefined || Number(row.epoch) !== epoch) {
+          throw new StaleOffsetWriteError(groupId, [{ topic, partition }]);
+        }
+        skipped = true; // the stored offset is already past this record: its effect is committed
         return undefined;
       }
-      const value = await fn(client);
-      await client.query(
-        `UPDATE ${this.table} SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-        [groupId, topic, partition, next],
-      );
-      return value;
+      return fn(client);
     });
     return skipped ? undefined : result;
   }

@@ -73,10 +73,15 @@ try {
   producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const producedAt = Date.now();
+  // One order that fails validation: each group dead-letters it instead of blocking its partition.
+  const invalidOrder = { orderId: 'o-invalid', customerId: 'c-invalid', currency: 'GBP', items: [] };
   await producer.sendBatch({
     acks: -1,
     topicMessages: [
-      { topic: names.orders, messages: orders.map((o) => ({ key: o.customerId, value: JSON.stringify(o) })) },
+      {
+        topic: names.orders,
+        messages: [...orders, invalidOrder].map((o) => ({ key: o.customerId, value: JSON.stringify(o) })),
+      },
       { topic: names.payments, messages: payments.map((p) => ({ key: p.orderId, value: JSON.stringify(p) })) },
     ],
   });
@@ -96,6 +101,7 @@ try {
     () => groups.map((g, i) => `${g.label} ${JSON.stringify(progress[i])} of ${JSON.stringify(ends[g.topic])}`),
   );
   timings.processed = Date.now() - producedAt;
+  const deadLetters = await readDeadLetters(`${names.orders}-dlt`, 2);
 
   timings.shutdown = await measure(() => stopApp());
   const summaries = Object.fromEntries(
@@ -104,7 +110,11 @@ try {
   const finalOffsets = await Promise.all(groups.map((g) => committed(g.groupId, g.topic)));
 
   const problems = verify(summaries, expected, finalOffsets, ends);
-  printReport({ brokers, expected, ends, summaries, finalOffsets, problems });
+  const groupsDeadLettering = new Set(deadLetters.map((d) => d.headers['kafka_dlt-original-consumer-group']));
+  if (deadLetters.length !== 2 || groupsDeadLettering.size !== 2) {
+    problems.push(`expected the invalid order in ${names.orders}-dlt once per group, found ${deadLetters.length}`);
+  }
+  printReport({ brokers, expected, ends, summaries, finalOffsets, problems, deadLetters });
   if (problems.length > 0) throw new DemoError(`${problems.length} check(s) failed (see above)`);
   process.exitCode = 0;
 } catch (error) {
@@ -121,7 +131,7 @@ try {
 
 // ---------------------------------------------------------------------------------------------------
 
-function printReport({ brokers, expected, ends, summaries, finalOffsets, problems }) {
+function printReport({ brokers, expected, ends, summaries, finalOffsets, problems, deadLetters }) {
   const b = summaries.billing ?? {};
   const a = summaries.analytics ?? {};
   const l = summaries['payments (manual commit)'] ?? {};
@@ -136,6 +146,14 @@ function printReport({ brokers, expected, ends, summaries, finalOffsets, problem
     `  billing    ${b.processed} orders, ${b.invoices} invoices, total ${eur(b.totalCents ?? 0)}`,
     `  analytics  ${a.processed} orders, ${a.skus} SKUs, top units ${JSON.stringify(a.topSkus ?? {})}`,
     `  payments   ${l.processed} payments booked (${l.payments} distinct), balance ${eur(l.balanceCents ?? 0)}`,
+    '',
+    `dead-lettered (${names.orders}-dlt, one invalid order, committed after the dead-letter write):`,
+    ...deadLetters.map(
+      (d) =>
+        `  ${String(d.headers['kafka_dlt-original-consumer-group']).padEnd(48)} ` +
+        `from p${d.headers['kafka_dlt-original-partition']}@${d.headers['kafka_dlt-original-offset']} ` +
+        `${d.headers['kafka_dlt-exception-fqcn']}: ${d.headers['kafka_dlt-exception-message']}`,
+    ),
     '',
     'committed offsets (admin.fetchOffsets after shutdown; committed / log end):',
   ];
@@ -302,6 +320,26 @@ function brokerPid() {
   }
 }
 
+/** Reads `count` records of a dead-letter topic from the beginning, with their headers as strings. */
+async function readDeadLetters(topic, count) {
+  const consumer = kafka.consumer({ groupId: `${names.groupPrefix}.dlt-reader`, maxWaitTimeInMs: 200 });
+  const records = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        records.push({ value: message.value?.toString(), headers });
+      },
+    });
+    await waitFor(`${count} records in ${topic}`, () => records.length >= count).catch(() => undefined);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return records;
+}
+
 async function cleanup() {
   if (app && !app.exited) {
     app.child.kill('SIGKILL');
@@ -309,8 +347,14 @@ async function cleanup() {
   }
   await producer?.disconnect().catch(() => undefined);
   if (admin && process.env.DEMO_KEEP_TOPICS !== '1') {
-    await admin.deleteGroups(groups.map((g) => g.groupId)).catch(() => undefined);
-    await admin.deleteTopics({ topics: [names.orders, names.payments] }).catch(() => undefined);
+    await admin
+      .deleteGroups([...groups.map((g) => g.groupId), `${names.groupPrefix}.dlt-reader`])
+      .catch(() => undefined);
+    await admin
+      .deleteTopics({
+        topics: [names.orders, names.payments, `${names.orders}-dlt`, `${names.payments}-dlt`],
+      })
+      .catch(() => undefined);
   }
   await admin?.disconnect().catch(() => undefined);
   if (brokerStartedHere) {

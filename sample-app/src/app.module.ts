@@ -16,6 +16,8 @@ import { LedgerService } from './payments/ledger.service.js';
         client: { clientId: config.clientId, brokers: config.brokers },
         consumer: { groupId: GROUPS.service },
         fromBeginning: true,
+        // A record that still fails after retries goes to `<topic>-dlt` (created at startup if missing).
+        deadLetter: { createTopics: true },
       }),
     }),
   ],

@@ -42,7 +42,8 @@ describe.each(['postgres', 'redis'] as const)('a zombie member with the %s store
       setupModule,
       env: {
         CRASH_STORE: kind,
-        CRASH_STORE_OPTIONS: JSON.stringify(store.options),
+        // A member frozen inside a transaction holds its row lock until PostgreSQL ends the session.
+        CRASH_STORE_OPTIONS: JSON.stringify({ ...store.options, idleInTransactionMs: '3000' }),
         ...(effectsTable ? { CRASH_EFFECTS_TABLE: effectsTable } : {}),
       },
     };

@@ -4,7 +4,7 @@
  * each record's effect (an INSERT of its id) through `PostgresOffsetStore.transaction()`.
  *
  *   CRASH_STORE          kafka | postgres | redis | file
- *   CRASH_STORE_OPTIONS  JSON: { table } | { keyPrefix } | { path }
+ *   CRASH_STORE_OPTIONS  JSON: { table, idleInTransactionMs? } | { keyPrefix } | { path }
  *   CRASH_EFFECTS_TABLE  postgres: table (id text) receiving one row per applied effect
  *   POSTGRES_URL, REDIS_URL
  */
@@ -52,7 +52,12 @@ export const imports: ModuleMetadata['imports'] =
   kind === 'postgres'
     ? [
         PostgresOffsetStore.forRoot({
-          connection: { connectionString: env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+          connection: {
+            connectionString: env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+            ...(storeOptions.idleInTransactionMs
+              ? { idle_in_transaction_session_timeout: Number(storeOptions.idleInTransactionMs) }
+              : {}),
+          },
           table: storeOptions.table,
         }),
       ]

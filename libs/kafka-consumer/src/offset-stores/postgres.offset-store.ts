@@ -26,7 +26,10 @@ export interface PostgresOffsetStoreOptions {
   pool?: Pool;
   /**
    * `pg` PoolConfig (e.g. `{ connectionString }`) of the pool the store creates and ends itself
-   * when `pool` is not given. Default `connectionTimeoutMillis` 5000.
+   * when `pool` is not given. Defaults: `connectionTimeoutMillis` 5000 and
+   * `idle_in_transaction_session_timeout` 30000: a member frozen inside a `transaction()` holds
+   * its partition's row lock, and the new owner waits at most that long for the server to end it.
+   * Set the same on a `pool` you pass in.
    */
   connection?: PoolConfig;
   /** Table holding the offsets, optionally schema-qualified; created when missing. Default `kafka_consumer_offsets`. */
@@ -217,7 +220,13 @@ export class PostgresOffsetStore extends OffsetStore {
   private async open(): Promise<void> {
     const pg = await importOptional(() => import('pg'), 'pg', 'PostgresOffsetStore');
     const own = !this.options?.pool;
-    const pool = this.options?.pool ?? new pg.Pool({ connectionTimeoutMillis: 5000, ...this.options?.connection });
+    const pool =
+      this.options?.pool ??
+      new pg.Pool({
+        connectionTimeoutMillis: 5000,
+        idle_in_transaction_session_timeout: 30_000,
+        ...this.options?.connection,
+      });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     if (own) pool.on('error', (error) => this.logger.warn(`idle connection error: ${describeError(error)}`));
     try {

@@ -2,6 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter.publisher.js';
+import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
 import { isRetriable } from '../retry/error-classification.js';
 
 /**
@@ -21,7 +22,8 @@ export class DeadLetterInterceptor implements NestInterceptor {
     if (!deadLetter && !retryTopics) return next.handle();
     return next.handle().pipe(
       catchError((error: unknown) => {
-        if (ctx.signal.aborted) return throwError(() => error);
+        // A fenced-off partition belongs to another member now: it processes the record, not a DLT.
+        if (ctx.signal.aborted || error instanceof StaleOffsetWriteError) return throwError(() => error);
         const retriable = isRetriable(error, retry ? retry.nonRetriable : []);
         return from(this.publisher.recover(ctx, error, retriable)).pipe(
           mergeMap((written) => (written ? [undefined] : throwError(() => error))),

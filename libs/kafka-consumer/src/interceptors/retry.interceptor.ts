@@ -1,6 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, mergeMap, type Observable, retry, throwError } from 'rxjs';
 import { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
+import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
 import { isRetriable } from '../retry/error-classification.js';
 import { priorAttempts, resolveRetryStage } from '../retry-topics/retry-topics.js';
 import { abortableDelay } from '../util/abortable-delay.js';
@@ -27,7 +28,13 @@ export class RetryInterceptor implements NestInterceptor {
       retry({
         count: policy.attempts - 1,
         delay: (error: unknown, failures: number) => {
-          if (ctx.signal.aborted || !isRetriable(error, policy.nonRetriable)) return throwError(() => error);
+          if (
+            ctx.signal.aborted ||
+            error instanceof StaleOffsetWriteError ||
+            !isRetriable(error, policy.nonRetriable)
+          ) {
+            return throwError(() => error);
+          }
           const waited = abortableDelay(backoffDelay(policy.backoff, failures), ctx.signal, () => {
             ctx.heartbeat().catch(() => undefined);
           });

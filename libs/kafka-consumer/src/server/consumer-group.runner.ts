@@ -5,6 +5,7 @@ import { describeError, handlerFailed, partitionsLost, shutdownTimedOut } from '
 import type { ResolvedHandlerOptions, ResolvedModuleOptions } from '../kafka-consumer.options.js';
 import type { OffsetStore, OffsetStoreScope, TopicPartition } from '../offset-stores/offset-store.js';
 import { deserializerFor, type ValueDeserializer } from '../serialization/deserializer.js';
+import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
 import { OffsetCommitter, isRebalanceError } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
 
@@ -310,6 +311,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       return true;
     } catch (error) {
       worker.lastError = error;
+      // The handler's transaction was fenced off: the partition has a new owner, nothing to redeliver here.
+      if (error instanceof StaleOffsetWriteError) this.onPartitionsLost([worker]);
       return false;
     }
   }

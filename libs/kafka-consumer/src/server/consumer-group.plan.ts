@@ -4,6 +4,7 @@ import type { ConsumeTopicOptions, ResolvedHandlerOptions, ResolvedModuleOptions
 import { resolveHandlerOptions } from '../kafka-consumer.options.js';
 import { conflictingGroupOption, duplicateHandler, invalidOption, missingGroupId } from '../kafka-consumer.messages.js';
 import type { OffsetStore } from '../offset-stores/offset-store.js';
+import type { ConsumeTopicExtras, ConsumeTopicPattern } from '../decorators/consume-topic.decorator.js';
 
 /** A handler as `addHandler` received it. */
 export interface HandlerDefinition<H = unknown> {
@@ -11,6 +12,21 @@ export interface HandlerDefinition<H = unknown> {
   readonly name: string;
   readonly options: ConsumeTopicOptions;
   readonly callback: H;
+}
+
+/** What Nest's `addHandler(pattern, callback, isEventHandler, extras)` hands a transport, as a definition. */
+export function handlerDefinition<H>(
+  pattern: unknown,
+  callback: H,
+  extras: Record<string, unknown>,
+): HandlerDefinition<H> {
+  if ((extras as Partial<ConsumeTopicExtras>).kafkaConsumer === true) {
+    const { handlerName, options } = extras as unknown as ConsumeTopicExtras;
+    return { topic: (pattern as ConsumeTopicPattern).topic, name: handlerName, options, callback };
+  }
+  // A plain @EventPattern('topic', KAFKA_CONSUMER_TRANSPORT) handler: module defaults apply.
+  const topic = typeof pattern === 'string' ? pattern : (pattern as Partial<ConsumeTopicPattern> | null)?.topic;
+  return { topic, name: `@EventPattern(${JSON.stringify(pattern)})`, options: {}, callback };
 }
 
 export interface PlannedHandler<H = unknown> {

@@ -2,19 +2,17 @@ import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { Kafka, logLevel } from 'kafkajs';
-import { isObservable, lastValueFrom } from 'rxjs';
 import type { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
-import type { ConsumeTopicExtras, ConsumeTopicPattern } from '../decorators/consume-topic.decorator.js';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter.publisher.js';
 import { planFailureTopics } from '../dead-letter/failure-topology.js';
-import { handlerFailure } from '../interceptors/commit.interceptor.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS, KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import { describeError } from '../kafka-consumer.messages.js';
 import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
 import { KafkaOffsetStore } from '../offset-stores/kafka.offset-store.js';
 import { OffsetStore } from '../offset-stores/offset-store.js';
 import { retryTopicHandlers } from '../retry-topics/retry-topic.handlers.js';
-import { planGroups, type HandlerDefinition } from './consumer-group.plan.js';
+import { invokeHandler } from './handler-invocation.js';
+import { handlerDefinition, planGroups, type HandlerDefinition } from './consumer-group.plan.js';
 import { ConsumerGroupRunner, type GroupHandler } from './consumer-group.runner.js';
 import { nestLogCreator } from './kafkajs-logger.js';
 
@@ -52,15 +50,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     extras: Record<string, unknown> = {},
   ): void {
     super.addHandler(pattern, callback, isEventHandler, extras);
-    if ((extras as Partial<ConsumeTopicExtras>).kafkaConsumer === true) {
-      const { handlerName, options } = extras as unknown as ConsumeTopicExtras;
-      const { topic } = pattern as ConsumeTopicPattern;
-      this.definitions.push({ topic, name: handlerName, options, callback });
-    } else {
-      // A plain @EventPattern('topic', KAFKA_CONSUMER_TRANSPORT) handler: module defaults apply.
-      const topic = typeof pattern === 'string' ? pattern : (pattern as Partial<ConsumeTopicPattern>)?.topic;
-      this.definitions.push({ topic, name: `@EventPattern(${JSON.stringify(pattern)})`, options: {}, callback });
-    }
+    this.definitions.push(handlerDefinition(pattern, callback, extras));
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -144,25 +134,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   }
 
   /** Runs one record through the Nest handler; rejects with the handler's original error. */
-  private async invoke(callback: MessageHandler, data: unknown, ctx: KafkaConsumerContext): Promise<void> {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const pending = this.runWithProcessingHooks(ctx, async (runEndHook) => {
-          try {
-            const result: unknown = await callback(data, ctx);
-            if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-            runEndHook();
-            resolve();
-          } catch (error) {
-            reject(error);
-            throw error;
-          }
-        }) as unknown;
-        if (pending instanceof Promise) pending.catch(() => undefined);
-      });
-    } catch (error) {
-      throw handlerFailure(ctx) ?? error;
-    }
+  private invoke(callback: MessageHandler, data: unknown, ctx: KafkaConsumerContext): Promise<void> {
+    return invokeHandler(callback, data, ctx, (context, fn) => this.runWithProcessingHooks(context, fn));
   }
 
   private createClient(): Kafka {

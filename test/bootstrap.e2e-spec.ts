@@ -63,16 +63,22 @@ describe('bootstraps from DESIGN.md', () => {
   it('runs a consumer-only worker built with createMicroservice({ inject, useFactory }) and forRootAsync', async () => {
     const topic = await kit.createTopic(unique('orders'), 2);
     const groupId = unique('worker');
-    const app: INestMicroservice = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(appModule(topic, groupId), {
-      inject: [KafkaConsumerServer],
-      useFactory: (server: KafkaConsumerServer) => ({ strategy: server }),
-      logger: ['error'],
-    });
+    const app: INestMicroservice = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(
+      appModule(topic, groupId),
+      {
+        inject: [KafkaConsumerServer],
+        useFactory: (server: KafkaConsumerServer) => ({ strategy: server }),
+        logger: ['error'],
+      },
+    );
     closers.push(() => app.close());
     await app.listen();
 
     expect(app.get(KafkaConsumerRegistry).getGroupIds()).toEqual([groupId]);
-    await kit.produce(topic, Array.from({ length: 50 }, (_, id) => ({ value: JSON.stringify({ id }) })));
+    await kit.produce(
+      topic,
+      Array.from({ length: 50 }, (_, id) => ({ value: JSON.stringify({ id }) })),
+    );
     const log = app.get(OrdersLog);
     await waitFor('50 orders', () => log.ids.length === 50);
     expect(new Set(log.ids).size).toBe(50);
@@ -93,7 +99,10 @@ describe('bootstraps from DESIGN.md', () => {
     await app.listen(0, '127.0.0.1');
     const url = `${await app.getUrl()}/processed`;
 
-    await kit.produce(topic, Array.from({ length: 20 }, (_, id) => ({ value: JSON.stringify({ id }) })));
+    await kit.produce(
+      topic,
+      Array.from({ length: 20 }, (_, id) => ({ value: JSON.stringify({ id }) })),
+    );
     await waitFor('HTTP endpoint to report 20 processed', async () => {
       const response = await fetch(url);
       return ((await response.json()) as { count: number }).count === 20;

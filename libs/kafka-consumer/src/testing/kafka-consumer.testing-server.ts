@@ -15,6 +15,13 @@ import {
 import { invokeHandler } from '../server/handler-invocation.js';
 import { captureFailure, type CapturedDeadLetter } from './captured-dead-letters.js';
 
+/** A test record's key, value or header as Kafka bytes: objects as JSON, strings as UTF-8. */
+function toBuffer(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
 /** A record to dispatch: an object value is sent as JSON, a string as UTF-8, a Buffer as is. */
 export interface TestRecord {
   value: unknown;
@@ -166,11 +173,6 @@ export class KafkaConsumerTestingServer extends Server implements CustomTranspor
     const key = `${topic}:${partition}`;
     const offset = record.offset ?? this.nextOffsets.get(key) ?? 0;
     this.nextOffsets.set(key, offset + 1);
-    const toBuffer = (value: unknown): Buffer | null => {
-      if (value === null || value === undefined) return null;
-      if (Buffer.isBuffer(value)) return value;
-      return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
-    };
     const headers: IHeaders = {};
     for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = toBuffer(value) ?? undefined;
     return {

@@ -59,6 +59,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   /** Member id of the last join (external stores: a new one means partitions may have moved meanwhile). */
   private memberId: string | undefined;
   private removeListeners: Array<() => void> = [];
+  private rebalanceHold: NodeJS.Timeout | null = null;
   /** Count of group joins seen; read by tests and the registry. */
   generation = 0;
 
@@ -160,6 +161,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       this.options.logger.warn(`Group "${this.groupId}": final commit failed: ${describeError(error)}`);
     }
     for (const remove of this.removeListeners) remove();
+    if (this.rebalanceHold) clearTimeout(this.rebalanceHold);
     await this.consumer.disconnect();
     this.workers.clear();
   }
@@ -202,7 +204,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         else added.push(this.adopt(topic, partition));
       }
     }
-    // Offsets finished before the rebalance can be committed now under the new generation.
+    // Kept partitions go on; offsets finished before the rebalance are committed under the new generation.
+    this.releaseHeld();
     this.committer.scheduleSoon();
     void added;
   }
@@ -240,8 +243,26 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   }
 
   private onRebalancing(): void {
-    // Best effort: a commit of the old generation is accepted until the group completes the join.
+    // Stop dispatching until the join tells which partitions stay ours, so records of a partition
+    // about to move are not processed here without a chance to be committed.
+    const workers = [...this.workers.values()];
+    for (const worker of workers) worker.hold();
+    // Best effort: a commit of the old generation is accepted until the group completes the join;
+    // once the running records finish, their offsets follow.
     this.committer.flush().catch(() => undefined);
+    Promise.all(workers.map((worker) => worker.idle()))
+      .then(() => this.committer.flush())
+      .catch(() => undefined);
+    // If no join follows (the consumer crashed and does not restart), do not hold forever.
+    if (this.rebalanceHold) clearTimeout(this.rebalanceHold);
+    this.rebalanceHold = setTimeout(() => this.releaseHeld(), this.options.module.consumer.rebalanceTimeout ?? 60_000);
+    this.rebalanceHold.unref();
+  }
+
+  private releaseHeld(): void {
+    if (this.rebalanceHold) clearTimeout(this.rebalanceHold);
+    this.rebalanceHold = null;
+    for (const worker of this.workers.values()) worker.release();
   }
 
   /** Creates the worker of a newly assigned partition; gated until the store's offset is sought. */

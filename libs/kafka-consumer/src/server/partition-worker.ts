@@ -32,11 +32,15 @@ export class PartitionWorker {
   lastError: unknown;
 
   private queue: KafkaMessage[] = [];
+  /** Last offset of each fetched batch still queued: finishing one ends a batch (a commit point). */
+  private readonly batchEnds = new Set<string>();
   private head = 0;
   private draining: Promise<void> | null = null;
   private failures = 0;
   private waiting: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private userPaused = false;
+  /** A rebalance is in progress: nothing new is dispatched until the group's next join. */
+  private held = false;
   private fetchPaused = false;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -85,6 +89,7 @@ export class PartitionWorker {
       accepted++;
     }
     if (accepted > 0) {
+      this.batchEnds.add(this.queue[this.queue.length - 1].offset);
       this.updateFetchPause();
       this.kick();
     }
@@ -104,6 +109,21 @@ export class PartitionWorker {
     this.kick();
   }
 
+  /**
+   * The group is rebalancing: dispatch nothing new (the running record finishes), so a partition
+   * that moves to another member is not processed further by this one, uncommittable.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** The rebalance is over and the partition stayed ours: go on dispatching. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.kick();
+  }
+
   /** The partition is no longer ours: drop what is queued, cut a redelivery wait short. */
   revoke(): void {
     this.state = 'revoked';
@@ -116,6 +136,7 @@ export class PartitionWorker {
     this.abort.abort();
     this.queue = [];
     this.head = 0;
+    this.batchEnds.clear();
     this.interruptWait();
   }
 
@@ -153,14 +174,14 @@ export class PartitionWorker {
   }
 
   private kick(): void {
-    if (this.draining || this.stopped || this.userPaused) return;
+    if (this.draining || this.stopped || this.userPaused || this.held) return;
     this.draining = this.drain().finally(() => {
       this.draining = null;
     });
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && !this.userPaused && this.head < this.queue.length) {
+    while (!this.stopped && !this.userPaused && !this.held && this.head < this.queue.length) {
       const message = this.queue[this.head];
       const waitMs = this.host.dueAt(this, message) - Date.now();
       if (waitMs > 0) {
@@ -184,7 +205,10 @@ export class PartitionWorker {
           this.head = 0;
         }
         this.updateFetchPause();
-        this.host.onProgress(this, this.head >= this.queue.length);
+        // A commit point at the end of every fetched batch (as Spring Kafka's BATCH ack mode), not
+        // only when the queue drains: under a backlog that keeps the uncommitted window to a batch.
+        const endOfBatch = this.batchEnds.delete(message.offset);
+        this.host.onProgress(this, endOfBatch || this.head >= this.queue.length);
         continue;
       }
       this.failures++;

@@ -53,9 +53,15 @@ export const serverNotListening = (): string =>
   'KafkaConsumerServer is not listening yet: call app.listen() / app.startAllMicroservices() first.';
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    if (error && typeof error === 'object' && 'message' in error)
+      return String((error as { message: unknown }).message);
+    return String(error);
+  } catch {
+    // A thrown object without a usable toString (e.g. Object.create(null)).
+    return Object.prototype.toString.call(error);
+  }
 }
 
 // ---- offset stores ----------------------------------------------------------------------

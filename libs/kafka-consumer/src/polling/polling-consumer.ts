@@ -56,6 +56,8 @@ export class PollingConsumer {
   private readonly buffer: PolledRecord[] = [];
   private readonly waiters = new Set<() => void>();
   private readonly assigned = new Set<string>();
+  /** Highest offset taken into the buffer, per partition: kafkajs fetches kept partitions again after a rebalance. */
+  private readonly bufferedUpTo = new Map<string, number>();
   /** Highest offset + 1 returned by `poll()`, per partition. */
   private readonly polledUpTo = new Map<string, { topic: string; partition: number; next: number }>();
   private paused = false;
@@ -106,7 +108,10 @@ export class PollingConsumer {
     const records = this.buffer.splice(0, maxMessages);
     for (const record of records) {
       const key = `${record.topic}:${record.partition}`;
-      this.polledUpTo.set(key, { topic: record.topic, partition: record.partition, next: Number(record.offset) + 1 });
+      const next = Number(record.offset) + 1;
+      if ((this.polledUpTo.get(key)?.next ?? -1) < next) {
+        this.polledUpTo.set(key, { topic: record.topic, partition: record.partition, next });
+      }
     }
     this.resumeIfDrained();
     return records;
@@ -153,8 +158,13 @@ export class PollingConsumer {
   private async onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
     const deserialize = deserializerFor(this.options.deserializer ?? 'json');
     let last: string | undefined;
+    const key = `${batch.topic}:${batch.partition}`;
     for (const message of batch.messages) {
       if (isStale() || this.state !== 'running') break;
+      last = message.offset;
+      // Already buffered or returned: a re-fetch of a partition kept across a rebalance.
+      if (Number(message.offset) <= (this.bufferedUpTo.get(key) ?? -1)) continue;
+      this.bufferedUpTo.set(key, Number(message.offset));
       let value: unknown = null;
       let error: Error | undefined;
       try {
@@ -173,7 +183,6 @@ export class PollingConsumer {
         message,
         error,
       });
-      last = message.offset;
     }
     if (last !== undefined) resolveOffset(last);
     if (this.buffer.length >= (this.options.maxBufferedMessages ?? 1000)) this.pauseAll();
@@ -191,6 +200,13 @@ export class PollingConsumer {
       if (!this.assigned.has(`${topic}:${partition}`)) this.buffer.splice(i, 1);
     }
     for (const key of this.polledUpTo.keys()) if (!this.assigned.has(key)) this.polledUpTo.delete(key);
+    // A revoked partition that comes back is read from its committed offset again.
+    for (const key of this.bufferedUpTo.keys()) if (!this.assigned.has(key)) this.bufferedUpTo.delete(key);
+    // kafkajs forgets pauses when it restarts after a crash: pause again if the buffer is full.
+    if (this.paused) {
+      this.paused = false;
+      if (this.buffer.length >= (this.options.maxBufferedMessages ?? 1000)) this.pauseAll();
+    }
   }
 
   private waitForRecords(timeoutMs: number): Promise<void> {

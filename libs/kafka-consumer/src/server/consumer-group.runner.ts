@@ -1,7 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { KafkaConsumerContext, type RecordControls } from '../context/kafka-consumer.context.js';
-import { describeError, handlerFailed, partitionsLost, shutdownTimedOut } from '../kafka-consumer.messages.js';
+import {
+  commitFailed,
+  consumerCrashed,
+  describeError,
+  handlerFailed,
+  partitionsLost,
+  shutdownTimedOut,
+} from '../kafka-consumer.messages.js';
 import type { ResolvedHandlerOptions, ResolvedModuleOptions } from '../kafka-consumer.options.js';
 import type { OffsetStore, OffsetStoreScope, TopicPartition } from '../offset-stores/offset-store.js';
 import { deserializerFor, type ValueDeserializer } from '../serialization/deserializer.js';
@@ -110,9 +117,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       ),
       consumer.on(consumer.events.REBALANCING, () => this.guard(() => this.onRebalancing())),
       consumer.on(consumer.events.CRASH, (event) =>
-        this.options.logger.error(
-          `Group "${this.groupId}": kafkajs consumer crashed (restart: ${event.payload.restart}): ${describeError(event.payload.error)}`,
-        ),
+        this.guard(() => this.onCrash(event.payload.error, event.payload.restart)),
       ),
     );
     await consumer.connect();
@@ -171,9 +176,11 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     this.heartbeatFn = heartbeat;
     if (this.closing) return;
-    const worker = this.workers.get(`${batch.topic}:${batch.partition}`) ?? this.adopt(batch.topic, batch.partition);
-    // A partition still loading its stored offset processes nothing; kafkajs fetches it again.
-    if (worker.state !== 'ready') return;
+    // Workers are created at the join; a batch of a partition without one (a fetch that raced a
+    // rejoin) is not ours. A partition still loading its stored offset processes nothing either;
+    // kafkajs fetches it again.
+    const worker = this.workers.get(`${batch.topic}:${batch.partition}`);
+    if (!worker || worker.state !== 'ready') return;
     const messages: KafkaMessage[] = [];
     for (const message of batch.messages) {
       if (isStale()) break;
@@ -200,8 +207,16 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     for (const [topic, partitions] of Object.entries(memberAssignment)) {
       for (const partition of partitions) {
         const existing = this.workers.get(`${topic}:${partition}`);
-        if (existing) existing.syncFetchPause();
-        else added.push(this.adopt(topic, partition));
+        if (existing && existing.state !== 'revoked') {
+          // The new generation's committed offset may lag ours (a commit dropped while kafkajs was
+          // leaving the group): offer it again.
+          existing.tracker.forgetCommitted();
+          existing.syncFetchPause();
+        } else {
+          // A worker dropped as lost (fenced) is assigned again: start over from the stored offset.
+          if (existing) this.workers.delete(existing.key);
+          added.push(this.adopt(topic, partition));
+        }
       }
     }
     // Kept partitions go on; offsets finished before the rebalance are committed under the new generation.
@@ -240,6 +255,24 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       worker.syncFetchPause();
     }
     this.options.logger.warn(partitionsLost(this.groupId, workers));
+  }
+
+  /**
+   * kafkajs left the group after an error it could not retry. It restarts the consumer (a new join
+   * follows) unless `restartOnFailure` said no: either way nothing is dispatched meanwhile, since
+   * the partitions may already belong to another member.
+   */
+  private onCrash(error: unknown, restart: boolean): void {
+    for (const worker of this.workers.values()) worker.hold();
+    if (this.rebalanceHold) clearTimeout(this.rebalanceHold);
+    this.rebalanceHold = null;
+    if (restart) {
+      this.options.logger.warn(
+        `Group "${this.groupId}": the Kafka consumer crashed and restarts (records wait for the new join): ${describeError(error)}`,
+      );
+    } else {
+      this.options.logger.error(consumerCrashed(this.groupId, error));
+    }
   }
 
   private onRebalancing(): void {
@@ -305,7 +338,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         this.options.logger.warn(
           `Group "${this.groupId}": loading the stored offset of ${worker.key} failed (retry in ${delayMs} ms): ${describeError(error)}`,
         );
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
   }
@@ -374,7 +407,15 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       commit: async () => {
         if (worker.state === 'revoked') return;
         worker.tracker.acknowledge(Number(message.offset));
-        await this.committer.flush();
+        try {
+          await this.committer.flush();
+        } catch (error) {
+          if (error instanceof StaleOffsetWriteError) throw error;
+          // The acknowledgement stands and the next successful commit stores it; failing the record
+          // here would run a handler that already succeeded again (retry, dead-letter).
+          this.options.logger.warn(commitFailed(this.groupId, error));
+          this.committer.scheduleInterval();
+        }
       },
       heartbeat: async () => {
         try {

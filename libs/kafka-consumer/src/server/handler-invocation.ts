@@ -34,7 +34,8 @@ export async function invokeHandler(
           throw error;
         }
       });
-      if (pending instanceof Promise) pending.catch(() => undefined);
+      // A processing hook that fails without running the handler fails the record (never a hang).
+      if (pending instanceof Promise) pending.catch(reject);
     });
   } catch (error) {
     throw handlerFailure(ctx) ?? error;

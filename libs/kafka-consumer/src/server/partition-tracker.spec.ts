@@ -435,4 +435,14 @@ describe('PartitionTracker', () => {
       expect(tracker.firstPendingOffset).toBe(model.firstPendingOffset());
     });
   });
+
+  it('offers the committable offset again after forgetCommitted() (a new group generation)', () => {
+    const tracker = new PartitionTracker('auto');
+    tracker.register(0);
+    tracker.finish(0);
+    tracker.markCommitted(1);
+    expect(tracker.committableOffset()).toBeNull();
+    tracker.forgetCommitted();
+    expect(tracker.committableOffset()).toBe(1);
+  });
 });

@@ -85,6 +85,11 @@ export class PartitionTracker {
     if (this.committed === null || offset > this.committed) this.committed = offset;
   }
 
+  /** The stored offset is unknown again (a new group generation): the committable offset is offered again. */
+  forgetCommitted(): void {
+    this.committed = null;
+  }
+
   /** Last committed offset recorded through `markCommitted`. */
   get lastCommitted(): number | null {
     return this.committed;

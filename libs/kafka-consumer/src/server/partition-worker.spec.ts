@@ -98,4 +98,36 @@ describe('PartitionWorker', () => {
     await worker.idle();
     expect(worker.tracker.committableOffset()).toBe(1);
   });
+
+  it('survives a failure outside the handler (the host throws) and tries the record again', async () => {
+    let calls = 0;
+    const host: PartitionWorkerHost = {
+      dispatch: async () => {
+        calls++;
+        if (calls === 1) throw new Error('logger exploded');
+        return true;
+      },
+      onRedelivery: () => undefined,
+      setFetchPaused: () => undefined,
+      dueAt: () => 0,
+      onProgress: () => undefined,
+    };
+    const worker = new PartitionWorker(
+      't',
+      0,
+      'auto',
+      host,
+      100,
+      { ...DEFAULT_REDELIVERY, delayMs: 1, maxDelayMs: 5 },
+      true,
+    );
+    worker.enqueue([record(0)]);
+    const deadline = Date.now() + 2000;
+    while (worker.tracker.committableOffset() !== 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(calls).toBe(2);
+    expect(worker.tracker.committableOffset()).toBe(1);
+    expect(String(worker.lastError)).toContain('logger exploded');
+  });
 });

@@ -175,15 +175,29 @@ export class PartitionWorker {
 
   private kick(): void {
     if (this.draining || this.stopped || this.userPaused || this.held) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = null;
-    });
+    this.draining = this.drain()
+      .catch((error: unknown) => {
+        // Only a failure outside the handler (a logger, the host) gets here: never let it kill the
+        // process; the record stays first in the queue and is tried again.
+        this.lastError = error;
+        this.failures++;
+        return new Promise<void>((resolve) =>
+          setTimeout(resolve, backoffDelay(this.redelivery, this.failures)).unref(),
+        );
+      })
+      .finally(() => {
+        this.draining = null;
+        // Records that arrived (or a release/resume) after the loop's last check must not wait for the next event.
+        if (this.head < this.queue.length) this.kick();
+      });
   }
 
   private async drain(): Promise<void> {
     while (!this.stopped && !this.userPaused && !this.held && this.head < this.queue.length) {
       const message = this.queue[this.head];
-      const waitMs = this.host.dueAt(this, message) - Date.now();
+      // At most a minute at a time: the due time is read again, and a far-future or bogus header
+      // cannot overflow the timer.
+      const waitMs = Math.min(this.host.dueAt(this, message) - Date.now(), 60_000);
       if (waitMs > 0) {
         // Not due yet: the partition waits (fetch paused), other partitions go on.
         await this.waitBeforeRedelivery(waitMs);

@@ -86,7 +86,10 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
    * In `commit: 'manual'` mode this is also the commit of a whole batch: every earlier record that
    * finished without its own `commit()` is covered, so committing the last record of a batch
    * commits the batch. When the partition was revoked (or fenced off by the offset store) it
-   * resolves without committing: the new owner processes the record again.
+   * resolves without committing: the new owner processes the record again. When the store cannot
+   * be written (an outage, a rebalance in progress) it logs a warning and resolves: the record
+   * stays acknowledged and the next successful commit stores it, so a processed record is never
+   * failed (retried, dead-lettered) because of its commit.
    */
   commit(): Promise<void> {
     return this.controls.commit();

@@ -67,6 +67,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   private memberId: string | undefined;
   private removeListeners: Array<() => void> = [];
   private rebalanceHold: NodeJS.Timeout | null = null;
+  /** Revoked workers whose handler still runs: a new worker of the same partition waits for them. */
+  private readonly retiring = new Map<string, PartitionWorker>();
   /** Count of group joins seen; read by tests and the registry. */
   generation = 0;
 
@@ -199,7 +201,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     // Revoked: drop what is queued; a running handler finishes but its offset is not ours to commit.
     for (const [key, worker] of this.workers) {
       if (!assigned.has(key)) {
-        worker.revoke();
+        this.retire(worker);
         this.workers.delete(key);
       }
     }
@@ -243,7 +245,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         this.consumer.seek({ topic: worker.topic, partition: worker.partition, offset: String(next) });
         continue;
       }
-      worker.revoke();
+      this.retire(worker);
       this.workers.delete(key);
     }
   }
@@ -251,7 +253,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   /** The store rejected these partitions' offsets as stale: stop processing them; they are claimed again on the next join. */
   private onPartitionsLost(workers: PartitionWorker[]): void {
     for (const worker of workers) {
-      worker.revoke();
+      this.retire(worker);
       worker.syncFetchPause();
     }
     this.options.logger.warn(partitionsLost(this.groupId, workers));
@@ -298,10 +300,26 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
     for (const worker of this.workers.values()) worker.release();
   }
 
-  /** Creates the worker of a newly assigned partition; gated until the store's offset is sought. */
+  /** Revokes a worker, remembering it while its running handler finishes. */
+  private retire(worker: PartitionWorker): void {
+    worker.revoke();
+    if (!worker.busy) return;
+    this.retiring.set(worker.key, worker);
+    void worker.idle().then(() => {
+      if (this.retiring.get(worker.key) === worker) this.retiring.delete(worker.key);
+    });
+  }
+
+  /**
+   * Creates the worker of a newly assigned partition. It is gated (fetch paused, nothing
+   * dispatched) until the store's offset is sought, and until a revoked worker of the same
+   * partition has finished its running record, so one partition never runs two records at once.
+   */
   private adopt(topic: string, partition: number): PartitionWorker {
     const handler = this.options.handlers.get(topic);
-    const gated = !this.options.offsetStore.usesKafkaGroupOffsets;
+    const storeGated = !this.options.offsetStore.usesKafkaGroupOffsets;
+    const previous = this.retiring.get(`${topic}:${partition}`);
+    const previousDone = previous?.busy ? previous.idle() : null;
     const worker = new PartitionWorker(
       topic,
       partition,
@@ -309,11 +327,15 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       this,
       this.options.module.maxQueuedMessagesPerPartition,
       this.options.module.redelivery,
-      !gated,
+      !storeGated && !previousDone,
     );
     this.workers.set(worker.key, worker);
     worker.syncFetchPause();
-    if (gated) void this.loadStoredOffset(worker);
+    if (previousDone) {
+      void previousDone.then(() => (storeGated ? this.loadStoredOffset(worker) : worker.markReady()));
+    } else if (storeGated) {
+      void this.loadStoredOffset(worker);
+    }
     return worker;
   }
 

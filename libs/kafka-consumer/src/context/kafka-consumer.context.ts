@@ -3,9 +3,10 @@ import type { KafkaMessage } from 'kafkajs';
 import type { ResolvedHandlerOptions } from '../kafka-consumer.options.js';
 import { decodeHeaders, decodeKey, type DecodedHeaders } from '../serialization/deserializer.js';
 
-/** What the consumer group runner lets a handler do with its record and partition. Internal. */
+/** What the consumer group runner lets a handler do with its partition (one per partition). Internal. */
 export interface RecordControls {
-  commit(): Promise<void>;
+  /** Manual commit of the record at `offset` (covering the earlier finished ones). */
+  commit(offset: string): Promise<void>;
   heartbeat(): Promise<void>;
   pause(): void;
   resume(): void;
@@ -92,7 +93,7 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
    * failed (retried, dead-lettered) because of its commit.
    */
   commit(): Promise<void> {
-    return this.controls.commit();
+    return this.controls.commit(this.args[0].offset);
   }
 
   /** Sends a group heartbeat now (long handlers stay members of the group without it: fetching is decoupled). */

@@ -45,6 +45,13 @@ export interface ConsumerGroupRunnerOptions {
   readonly onDeserializationFailure?: DeserializationFailureHandler;
 }
 
+/** What a partition's records are dispatched with: made once per partition worker, not per record. */
+interface PartitionBinding {
+  readonly handler: GroupHandler;
+  readonly deserialize: ValueDeserializer;
+  readonly controls: RecordControls;
+}
+
 /** Default fetch wait: kafkajs' 5 s would delay resumes and shutdown by as much. */
 const DEFAULT_MAX_WAIT_TIME_MS = 500;
 
@@ -58,11 +65,10 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   private readonly workers = new Map<string, PartitionWorker>();
   private readonly committer: OffsetCommitter;
   private readonly scope: OffsetStoreScope;
-  private readonly deserializers = new Map<string, ValueDeserializer>();
+  private readonly bindings = new WeakMap<PartitionWorker, PartitionBinding>();
   private heartbeatFn: (() => Promise<void>) | null = null;
   private closing = false;
   private closed: Promise<void> | null = null;
-  private assignmentLoads = 0;
   /** Member id of the last join (external stores: a new one means partitions may have moved meanwhile). */
   private memberId: string | undefined;
   private removeListeners: Array<() => void> = [];
@@ -89,9 +95,6 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
       options.logger,
       (workers) => this.onPartitionsLost(workers),
     );
-    for (const handler of options.handlers.values()) {
-      this.deserializers.set(handler.topic, deserializerFor(handler.options.deserializer));
-    }
   }
 
   get groupId(): string {
@@ -205,7 +208,6 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         this.workers.delete(key);
       }
     }
-    const added: PartitionWorker[] = [];
     for (const [topic, partitions] of Object.entries(memberAssignment)) {
       for (const partition of partitions) {
         const existing = this.workers.get(`${topic}:${partition}`);
@@ -217,14 +219,13 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
         } else {
           // A worker dropped as lost (fenced) is assigned again: start over from the stored offset.
           if (existing) this.workers.delete(existing.key);
-          added.push(this.adopt(topic, partition));
+          this.adopt(topic, partition);
         }
       }
     }
     // Kept partitions go on; offsets finished before the rebalance are committed under the new generation.
     this.releaseHeld();
     this.committer.scheduleSoon();
-    void added;
   }
 
   /**
@@ -340,7 +341,6 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   }
 
   private async loadStoredOffset(worker: PartitionWorker): Promise<void> {
-    this.assignmentLoads++;
     let attempt = 0;
     while (worker.state === 'loading' && !this.closing) {
       try {
@@ -368,15 +368,13 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   // ---- PartitionWorkerHost ----------------------------------------------------------------
 
   async dispatch(worker: PartitionWorker, message: KafkaMessage): Promise<boolean> {
-    const handler = this.options.handlers.get(worker.topic);
-    if (!handler) return true;
-    const ctx = new KafkaConsumerContext(
-      [message, worker.topic, worker.partition, this.groupId],
-      this.controlsFor(worker, message, handler),
-    );
+    const binding = this.bindingOf(worker);
+    if (!binding) return true;
+    const { handler, deserialize, controls } = binding;
+    const ctx = new KafkaConsumerContext([message, worker.topic, worker.partition, this.groupId], controls);
     let data: unknown;
     try {
-      data = this.deserializers.get(worker.topic)!(message.value, worker.topic, worker.partition, message.offset);
+      data = deserialize(message.value, worker.topic, worker.partition, message.offset);
     } catch (error) {
       worker.lastError = error;
       if (this.options.onDeserializationFailure) return this.options.onDeserializationFailure(handler, ctx, error);
@@ -422,13 +420,27 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  private controlsFor(worker: PartitionWorker, message: KafkaMessage, handler: GroupHandler): RecordControls {
+  private bindingOf(worker: PartitionWorker): PartitionBinding | undefined {
+    let binding = this.bindings.get(worker);
+    if (binding) return binding;
+    const handler = this.options.handlers.get(worker.topic);
+    if (!handler) return undefined;
+    binding = {
+      handler,
+      deserialize: deserializerFor(handler.options.deserializer),
+      controls: this.controlsFor(worker, handler),
+    };
+    this.bindings.set(worker, binding);
+    return binding;
+  }
+
+  private controlsFor(worker: PartitionWorker, handler: GroupHandler): RecordControls {
     return {
       signal: worker.signal,
       handler,
-      commit: async () => {
+      commit: async (offset) => {
         if (worker.state === 'revoked') return;
-        worker.tracker.acknowledge(Number(message.offset));
+        worker.tracker.acknowledge(Number(offset));
         try {
           await this.committer.flush();
         } catch (error) {

@@ -8,7 +8,6 @@ import { planFailureTopics } from '../dead-letter/failure-topology.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS, KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import { describeError } from '../kafka-consumer.messages.js';
 import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
-import { KafkaOffsetStore } from '../offset-stores/kafka.offset-store.js';
 import { OffsetStore } from '../offset-stores/offset-store.js';
 import { retryTopicHandlers } from '../retry-topics/retry-topic.handlers.js';
 import { invokeHandler } from './handler-invocation.js';
@@ -186,5 +185,3 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     }
   }
 }
-
-export { KafkaOffsetStore };

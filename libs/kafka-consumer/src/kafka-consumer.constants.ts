@@ -11,6 +11,12 @@ export const CONSUME_TOPIC_METADATA = 'kafka-consumer:consume-topic';
 export const ATTEMPTS_HEADER = 'kafka_consumer-attempts';
 
 /**
+ * Header with the consumer group that forwarded a record to a retry topic, overwritten on every
+ * forward: only that group processes the record there (several groups may share a retry topic).
+ */
+export const FORWARDED_BY_HEADER = 'kafka_consumer-forwarded-by';
+
+/**
  * Headers added to a dead-lettered record (Spring Kafka's names, values as UTF-8 strings).
  * The `original-*` headers describe the record's first failure and are kept across retry topics.
  */
@@ -36,3 +42,11 @@ export const RETRY_TOPIC_HEADERS = {
   /** Timestamp of the record on the main topic, in epoch ms. */
   originalTimestamp: 'retry_topic-original-timestamp',
 } as const;
+
+/**
+ * Header on a record `KafkaConsumerRegistry.replayDeadLetters` re-published to its original
+ * topic: the dead-letter record it came from, as `<dead-letter topic>:<partition>:<offset>`.
+ */
+export const REPLAYED_FROM_HEADER = 'kafka_consumer-replayed-from';
+/** Metadata key holding the `@OnConsumerEvent` subscriptions of a provider method. */
+export const ON_CONSUMER_EVENT_METADATA = 'kafka-consumer:on-consumer-event';

@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { DeadLetterPublisher } from './dead-letter/dead-letter.publisher.js';
-import { CommitInterceptor } from './interceptors/commit.interceptor.js';
-import { DeadLetterInterceptor } from './interceptors/dead-letter.interceptor.js';
+import { RecordOutcomeInterceptor } from './interceptors/record-outcome.interceptor.js';
+import { FailureSettlement } from './retry/failure-settlement.js';
 import { RetryInterceptor } from './interceptors/retry.interceptor.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS } from './kafka-consumer.constants.js';
 import { ConfigurableModuleClass, KAFKA_CONSUMER_MODULE_OPTIONS } from './kafka-consumer.module-definition.js';
 import { resolveModuleOptions, type ResolvedModuleOptions } from './kafka-consumer.options.js';
-import { KafkaOffsetStore } from './offset-stores/kafka.offset-store.js';
 import { OffsetStore } from './offset-stores/offset-store.js';
+import { OffsetStoreResolver } from './offset-stores/offset-store.resolver.js';
 import { KafkaConsumerRegistry } from './kafka-consumer.registry.js';
 import { KafkaConsumerServer } from './server/kafka-consumer.server.js';
+import { ConsumerEventExplorer } from './observability/consumer-event.explorer.js';
+import { KafkaConsumerHealthIndicator } from './observability/kafka-consumer.health-indicator.js';
 
 /**
  * Kafka consumers for Nest: `KafkaConsumerModule.forRoot(options)` or `forRootAsync({ useFactory, inject, imports })`.
@@ -18,40 +20,38 @@ import { KafkaConsumerServer } from './server/kafka-consumer.server.js';
  * `KafkaConsumerRegistry` and the configured `OffsetStore`.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: KAFKA_CONSUMER_RESOLVED_OPTIONS,
       useFactory: (raw: unknown) => resolveModuleOptions(raw),
       inject: [KAFKA_CONSUMER_MODULE_OPTIONS],
     },
+    OffsetStoreResolver,
     {
       provide: OffsetStore,
-      useFactory: async (options: ResolvedModuleOptions, moduleRef: ModuleRef) => {
-        const type = options.offsetStore ?? KafkaOffsetStore;
-        try {
-          return moduleRef.get(type, { strict: false });
-        } catch {
-          return moduleRef.create(type);
-        }
-      },
-      inject: [KAFKA_CONSUMER_RESOLVED_OPTIONS, ModuleRef],
+      useFactory: (options: ResolvedModuleOptions, stores: OffsetStoreResolver) => stores.resolve(options.offsetStore),
+      inject: [KAFKA_CONSUMER_RESOLVED_OPTIONS, OffsetStoreResolver],
     },
     KafkaConsumerServer,
     KafkaConsumerRegistry,
-    CommitInterceptor,
     DeadLetterPublisher,
-    DeadLetterInterceptor,
+    FailureSettlement,
+    RecordOutcomeInterceptor,
     RetryInterceptor,
+    ConsumerEventExplorer,
+    KafkaConsumerHealthIndicator,
   ],
   exports: [
     KafkaConsumerServer,
     KafkaConsumerRegistry,
     OffsetStore,
     KAFKA_CONSUMER_RESOLVED_OPTIONS,
-    CommitInterceptor,
     DeadLetterPublisher,
-    DeadLetterInterceptor,
+    FailureSettlement,
+    RecordOutcomeInterceptor,
     RetryInterceptor,
+    KafkaConsumerHealthIndicator,
   ],
 })
 export class KafkaConsumerModule extends ConfigurableModuleClass {}

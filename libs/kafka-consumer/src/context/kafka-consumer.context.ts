@@ -1,6 +1,8 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import type { ResolvedHandlerOptions } from '../kafka-consumer.options.js';
+import { OutcomeSlot } from '../retry/record-outcome.js';
+import type { RetryStage } from '../retry-topics/retry-topics.js';
 import { decodeHeaders, decodeKey, type DecodedHeaders } from '../serialization/deserializer.js';
 
 /** What the consumer group runner lets a handler do with its partition (one per partition). Internal. */
@@ -10,10 +12,20 @@ export interface RecordControls {
   heartbeat(): Promise<void>;
   pause(): void;
   resume(): void;
-  /** Aborted when the partition is revoked or the consumer shuts down. */
+  /** The record was settled without the handler's own commit (dead-lettered, forwarded, passed over). */
+  settled?(offset: string): void;
+  /** An in-process retry of the record is due (tracing on: an event on its span). */
+  retrying?(message: KafkaMessage, error: unknown, nextAttempt: number): void;
+  /** Aborted when the partition is revoked, or at shutdown once shutdownTimeoutMs ran out. */
   readonly signal: AbortSignal;
+  /** Aborted when the partition is revoked or shutdown starts. Default: `signal`. */
+  readonly stopping?: AbortSignal;
   /** The handler this record is dispatched to. */
-  readonly handler: { readonly name: string; readonly options: ResolvedHandlerOptions };
+  readonly handler: {
+    readonly name: string;
+    readonly options: ResolvedHandlerOptions;
+    readonly retryStage?: RetryStage;
+  };
 }
 
 type ContextArgs = [message: KafkaMessage, topic: string, partition: number, groupId: string];
@@ -22,12 +34,24 @@ type ContextArgs = [message: KafkaMessage, topic: string, partition: number, gro
 export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   private decodedHeaders?: DecodedHeaders;
   private currentAttempt = 1;
+  private slot?: OutcomeSlot;
+
+  /** @internal How often this record was delivered again after failing (0 on its first delivery). */
+  readonly redeliveries: number;
 
   constructor(
     args: ContextArgs,
     private readonly controls: RecordControls,
+    redeliveries = 0,
   ) {
     super(args);
+    // A field rather than a parameter property: stripInternal cannot strip parameter properties.
+    this.redeliveries = redeliveries;
+  }
+
+  /** @internal What the package's interceptors concluded about this record (read by the handler invocation). */
+  get outcomeSlot(): OutcomeSlot {
+    return (this.slot ??= new OutcomeSlot());
   }
 
   /** Raw kafkajs message: key, value and header values as Buffers. */
@@ -96,17 +120,37 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
     return this.controls.commit(this.args[0].offset);
   }
 
+  /**
+   * @internal The record was settled without the handler's own commit (dead-lettered, forwarded to
+   * a retry topic, passed over): with `commit: 'manual'` it counts as acknowledged by itself.
+   */
+  markSettled(): void {
+    this.controls.settled?.(this.args[0].offset);
+  }
+
+  /** @internal An in-process retry is due after `error`; `nextAttempt` numbers it. */
+  retrying(error: unknown, nextAttempt: number): void {
+    this.controls.retrying?.(this.args[0], error, nextAttempt);
+  }
+
   /** Sends a group heartbeat now (long handlers stay members of the group without it: fetching is decoupled). */
   heartbeat(): Promise<void> {
     return this.controls.heartbeat();
   }
 
   /**
-   * Aborted when this record's partition is revoked from this member or the consumer shuts down:
-   * pass it to long operations so they stop early (the record is then not committed).
+   * Aborted when this record's partition is revoked from this member, or when the consumer shuts
+   * down and the handler is still running after `shutdownTimeoutMs`: pass it to long operations so
+   * they stop early (the record is then not committed). Shutdown itself does not abort it: a
+   * running handler gets until `shutdownTimeoutMs` to finish.
    */
   get signal(): AbortSignal {
     return this.controls.signal;
+  }
+
+  /** @internal Aborted when the partition is revoked or shutdown starts: no more retries or dead-letter writes. */
+  get stopping(): AbortSignal {
+    return this.controls.stopping ?? this.controls.signal;
   }
 
   /** @internal `Class.method` and resolved options of the handler (read by the interceptors). */
@@ -122,5 +166,29 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   /** Resumes fetching this record's partition. */
   resume(): void {
     this.controls.resume();
+  }
+
+  // Aliases named as on Nest's `KafkaContext`, so handlers moved from @nestjs/microservices' Kafka
+  // transport keep compiling. There is no `getConsumer()` / `getProducer()`: the consumer is shared by
+  // the group and managed here (use `commit()`, `pause()`, `resume()`), dead-lettering produces.
+
+  /** The raw kafkajs message; same as `message` (Nest's `KafkaContext#getMessage`). */
+  getMessage(): KafkaMessage {
+    return this.message;
+  }
+
+  /** Topic the record was read from; same as `topic` (Nest's `KafkaContext#getTopic`). */
+  getTopic(): string {
+    return this.topic;
+  }
+
+  /** Partition the record was read from; same as `partition` (Nest's `KafkaContext#getPartition`). */
+  getPartition(): number {
+    return this.partition;
+  }
+
+  /** A function sending a group heartbeat; same as `heartbeat` (Nest's `KafkaContext#getHeartbeat`). */
+  getHeartbeat(): () => Promise<void> {
+    return () => this.heartbeat();
   }
 }

@@ -1,8 +1,5 @@
-import type { IHeaders } from 'kafkajs';
-import { DEAD_LETTER_HEADERS } from '../kafka-consumer.constants.js';
 import type { ResolvedDeadLetter, ResolvedRetryTopics } from '../kafka-consumer.options.js';
-import { resolveRetryStage, retryTopicName } from '../retry-topics/retry-topics.js';
-import { headerValue } from './dead-letter.headers.js';
+import { mainStage, retryTopicName, type RetryStage } from '../retry-topics/retry-topics.js';
 
 /** Suffix of default dead-letter topic names (Spring Kafka's too): such topics are never dead-lettered again. */
 export const DEAD_LETTER_SUFFIX = '-dlt';
@@ -16,7 +13,8 @@ export type FailureRoute =
 export interface FailureRouteInput {
   /** Topic the record was read from. */
   readonly topic: string;
-  readonly headers: IHeaders | undefined;
+  /** Stage of the handler that read it (from the handler, never from headers); absent: the main topic. */
+  readonly stage?: RetryStage;
   /** False for errors that skip the remaining attempts (and retry topics). */
   readonly retriable: boolean;
   readonly deadLetter: ResolvedDeadLetter | false;
@@ -27,33 +25,29 @@ export interface FailureRouteInput {
 
 /**
  * True when `topic` is a dead-letter topic: its name has the default suffix, a handler of this app
- * writes to it, or the record's original topic dead-letters to it.
+ * writes to it, or it is its own dead-letter topic. Never decided from a record's headers, which
+ * any producer can set.
  */
 export function isDeadLetterTopic(
   topic: string,
-  headers: IHeaders | undefined,
   deadLetter: ResolvedDeadLetter | false,
   knownDeadLetterTopics: ReadonlySet<string> = new Set(),
 ): boolean {
   if (topic.endsWith(DEAD_LETTER_SUFFIX) || knownDeadLetterTopics.has(topic)) return true;
-  if (!deadLetter) return false;
-  if (deadLetter.topic(topic) === topic) return true;
-  const original = headerValue(headers, DEAD_LETTER_HEADERS.originalTopic);
-  return original !== undefined && deadLetter.topic(original) === topic;
+  return deadLetter !== false && deadLetter.topic(topic) === topic;
 }
 
 /**
  * Next retry topic for a retriable failure while the chain has one; else the dead-letter topic of
- * the original topic; never a dead-letter topic's own dead-letter topic (no `*-dlt-dlt` loops).
+ * the chain's main topic; never a dead-letter topic's own dead-letter topic (no `*-dlt-dlt` loops).
+ * Pure: the user's `deadLetter.topic` is only called with a handler's own topic.
  */
 export function routeFailure(input: FailureRouteInput): FailureRoute {
-  const { topic, headers, deadLetter, retryTopics } = input;
-  if (isDeadLetterTopic(topic, headers, deadLetter, input.knownDeadLetterTopics)) {
+  const { topic, deadLetter, retryTopics } = input;
+  const { sourceTopic, stage } = input.stage ?? mainStage(topic);
+  if (stage === 0 && isDeadLetterTopic(topic, deadLetter, input.knownDeadLetterTopics)) {
     return { kind: 'none', reason: 'dead-letter-record' };
   }
-  const { sourceTopic, stage } = retryTopics
-    ? resolveRetryStage(topic, headers, retryTopics.delaysMs)
-    : { sourceTopic: topic, stage: 0 };
   if (retryTopics && input.retriable && stage < retryTopics.delaysMs.length) {
     const delayMs = retryTopics.delaysMs[stage];
     return { kind: 'retry-topic', topic: retryTopicName(sourceTopic, delayMs), sourceTopic, delayMs };

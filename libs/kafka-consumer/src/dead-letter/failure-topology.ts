@@ -1,15 +1,22 @@
 import type { Admin } from 'kafkajs';
 import { TopicTopologyError } from '../errors/topic-topology.error.js';
-import { failureTopicMissing, failureTopicTooSmall, type FailureTopicKind } from '../kafka-consumer.messages.js';
+import {
+  failureTopicMessageLimit,
+  failureTopicMissing,
+  failureTopicTooSmall,
+  failureTopicUnderReplicated,
+  type FailureTopicKind,
+} from '../kafka-consumer.messages.js';
 import type { ResolvedHandlerOptions } from '../kafka-consumer.options.js';
 import { retryTopicNames } from '../retry-topics/retry-topics.js';
 import { isDeadLetterTopic } from './failure-route.js';
+import { describeTopics, failureTopicCreation, type TopicSettings } from './failure-topic-settings.js';
 
 /** A dead-letter or retry topic some handler writes to. */
 export interface FailureTopicRequirement {
   readonly topic: string;
   readonly kind: FailureTopicKind;
-  /** The handler's topic: the failure topic needs at least its partition count. */
+  /** The handler's topic: the failure topic needs at least its partitions, replication factor and max.message.bytes. */
   readonly sourceTopic: string;
   /** Create it at startup when missing. */
   readonly create: boolean;
@@ -34,7 +41,7 @@ export function planFailureTopics(handlers: Iterable<PlannedHandlerLike>): Failu
   const all = [...handlers];
   const deadLetterTopics = new Set<string>();
   for (const { topic, options } of all) {
-    if (options.deadLetter && !isDeadLetterTopic(topic, undefined, options.deadLetter)) {
+    if (options.deadLetter && !isDeadLetterTopic(topic, options.deadLetter)) {
       deadLetterTopics.add(options.deadLetter.topic(topic));
     }
   }
@@ -47,7 +54,7 @@ export function planFailureTopics(handlers: Iterable<PlannedHandlerLike>): Failu
     );
   };
   for (const { topic, name, options } of all) {
-    if (isDeadLetterTopic(topic, undefined, options.deadLetter, deadLetterTopics)) continue;
+    if (isDeadLetterTopic(topic, options.deadLetter, deadLetterTopics)) continue;
     const { deadLetter, retryTopics } = options;
     if (deadLetter) {
       add({
@@ -66,44 +73,61 @@ export function planFailureTopics(handlers: Iterable<PlannedHandlerLike>): Failu
 }
 
 /**
- * Checks that every failure topic exists with at least its source's partition count, creating the
- * missing ones whose handler allows it. Throws `TopicTopologyError` listing every problem.
+ * Checks that every failure topic exists with at least its source's partition count, replication
+ * factor and `max.message.bytes`, creating the missing ones whose handler allows it (with their
+ * source's settings, see `failureTopicCreation`). Throws `TopicTopologyError` listing every problem.
  * Resolves the partition count of each failure topic.
  */
 export async function ensureFailureTopics(
   admin: Admin,
   requirements: readonly FailureTopicRequirement[],
+  onWarning: (message: string) => void = () => undefined,
 ): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
   const known = [...new Set(requirements.flatMap((r) => [r.topic, r.sourceTopic]))].filter((t) => existing.has(t));
-  const partitions = new Map<string, number>();
-  if (known.length > 0) {
-    const { topics } = await admin.fetchTopicMetadata({ topics: known });
-    for (const { name, partitions: list } of topics) partitions.set(name, list.length);
-  }
+  const settings = await describeTopics(admin, known, onWarning);
   const problems: string[] = [];
-  const toCreate = new Map<string, number>();
+  const toCreate = new Map<string, Array<TopicSettings | undefined>>();
   for (const requirement of requirements) {
     const { topic, kind, sourceTopic, handler } = requirement;
+    const source = settings.get(sourceTopic);
     // A source topic that does not exist yet is created with the broker's default of one partition.
-    const needed = partitions.get(sourceTopic) ?? 1;
-    const actual = partitions.get(topic);
+    const needed = source?.partitions ?? 1;
+    const actual = settings.get(topic);
     if (actual === undefined) {
-      if (requirement.create) toCreate.set(topic, Math.max(needed, toCreate.get(topic) ?? 0));
+      if (requirement.create) toCreate.set(topic, [...(toCreate.get(topic) ?? []), source]);
       else problems.push(failureTopicMissing(kind, topic, sourceTopic, needed, handler));
-    } else if (actual < needed) {
-      problems.push(failureTopicTooSmall(kind, topic, actual, sourceTopic, needed, handler));
+      continue;
+    }
+    if (actual.partitions < needed) {
+      problems.push(failureTopicTooSmall(kind, topic, actual.partitions, sourceTopic, needed, handler));
+    }
+    if (source && actual.replicationFactor < source.replicationFactor) {
+      problems.push(
+        failureTopicUnderReplicated(
+          kind,
+          topic,
+          actual.replicationFactor,
+          sourceTopic,
+          source.replicationFactor,
+          handler,
+        ),
+      );
+    }
+    if (source?.maxMessageBytes !== undefined && (actual.maxMessageBytes ?? Infinity) < source.maxMessageBytes) {
+      problems.push(
+        failureTopicMessageLimit(kind, topic, actual.maxMessageBytes!, sourceTopic, source.maxMessageBytes, handler),
+      );
     }
   }
   if (problems.length > 0) {
     throw new TopicTopologyError(problems.join('\n'), [...new Set(requirements.map((r) => r.topic))]);
   }
+  const partitions = new Map([...settings].map(([topic, s]) => [topic, s.partitions]));
   if (toCreate.size > 0) {
-    await admin.createTopics({
-      topics: [...toCreate].map(([topic, numPartitions]) => ({ topic, numPartitions })),
-      waitForLeaders: true,
-    });
-    for (const [topic, count] of toCreate) partitions.set(topic, count);
+    const topics = [...toCreate].map(([topic, sources]) => failureTopicCreation(topic, sources));
+    await admin.createTopics({ topics, waitForLeaders: true });
+    for (const { topic, numPartitions } of topics) partitions.set(topic, numPartitions!);
   }
   return new Map(requirements.map((r) => [r.topic, partitions.get(r.topic)!]));
 }

@@ -1,7 +1,6 @@
 import { UseInterceptors } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import { CommitInterceptor } from '../interceptors/commit.interceptor.js';
-import { DeadLetterInterceptor } from '../interceptors/dead-letter.interceptor.js';
+import { RecordOutcomeInterceptor } from '../interceptors/record-outcome.interceptor.js';
 import { RetryInterceptor } from '../interceptors/retry.interceptor.js';
 import { KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import type { ConsumeTopicOptions } from '../kafka-consumer.options.js';
@@ -10,6 +9,23 @@ import type { ConsumeTopicOptions } from '../kafka-consumer.options.js';
 export interface ConsumeTopicPattern {
   topic: string;
   groupId?: string;
+  /** Routed handlers: tells apart their patterns, which Nest would otherwise chain as one event's handlers. */
+  route?: string;
+}
+
+/**
+ * The interceptors `@ConsumeTopic` binds, outermost first: the outcome (dead-letter, retry topic,
+ * skip, redeliver) is settled after the retries. A handler with these and nothing else of the
+ * user's is called without Nest's per-record interceptor chain (`server/lean-path.ts`).
+ */
+export const DEFAULT_INTERCEPTORS = [RecordOutcomeInterceptor, RetryInterceptor] as const;
+
+let routeSequence = 0;
+
+function routeKey(route: ConsumeTopicOptions['route']): string | undefined {
+  if (route === undefined || route === null || typeof route !== 'object') return undefined;
+  const what = 'payloadType' in route ? `type:${route.payloadType?.name}` : `${route.header}=${String(route.value)}`;
+  return `${what}#${++routeSequence}`;
 }
 
 /** What `@ConsumeTopic` leaves in the handler's extras for `KafkaConsumerServer`. */
@@ -28,9 +44,12 @@ export interface ConsumeTopicExtras {
  */
 export function ConsumeTopic(topics: string | string[], options: ConsumeTopicOptions = {}): MethodDecorator {
   const list = Array.isArray(topics) ? topics : [topics];
-  const patterns: ConsumeTopicPattern[] = list.map((topic) =>
-    options.groupId === undefined ? { topic } : { topic, groupId: options.groupId },
-  );
+  const route = routeKey(options.route);
+  const patterns: ConsumeTopicPattern[] = list.map((topic) => ({
+    topic,
+    ...(options.groupId !== undefined && { groupId: options.groupId }),
+    ...(route !== undefined && { route }),
+  }));
   return (target, key, descriptor) => {
     const extras: ConsumeTopicExtras = {
       kafkaConsumer: true,
@@ -42,7 +61,6 @@ export function ConsumeTopic(topics: string | string[], options: ConsumeTopicOpt
       key,
       descriptor,
     );
-    // Outermost first: commit sees the outcome after dead-lettering, which sees it after the retries.
-    UseInterceptors(CommitInterceptor, DeadLetterInterceptor, RetryInterceptor)(target, key, descriptor);
+    UseInterceptors(...DEFAULT_INTERCEPTORS)(target, key, descriptor);
   };
 }

@@ -1,24 +1,13 @@
-import { Inject, Injectable, Module, Optional, type DynamicModule } from '@nestjs/common';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { Injectable } from '@nestjs/common';
+import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { OffsetStoreUnavailableError } from '../errors/offset-store-unavailable.error.js';
 import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
-import {
-  invalidOption,
-  offsetFileLocked,
-  offsetStoreNotConfigured,
-  offsetStoreNotConnected,
-  offsetStoreUnreachable,
-} from '../kafka-consumer.messages.js';
-import { offsetStoreModuleDefinition } from './offset-store.module-definition.js';
-import {
-  OffsetStore,
-  type ClaimedPartition,
-  type OffsetStoreScope,
-  type TopicPartition,
-  type TopicPartitionOffset,
-} from './offset-store.js';
+import { invalidOption, offsetFileLocked } from '../kafka-consumer.messages.js';
+import { ConfigurableOffsetStore } from './configurable-offset-store.js';
+import { currentOwner, decideLock, formatLock, LOCK_REFRESH_MS, parseLock } from './file-lock.js';
+import type { ClaimedPartition, OffsetStoreScope, TopicPartition, TopicPartitionOffset } from './offset-store.js';
 
 /** Options of `FileOffsetStore.forRoot()` / `forRootAsync()`. */
 export interface FileOffsetStoreOptions {
@@ -37,21 +26,14 @@ interface OffsetFile {
   groups: Record<string, Record<string, StoredPartition>>;
 }
 
-const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: FILE_OFFSET_STORE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = offsetStoreModuleDefinition<FileOffsetStoreOptions>('FileOffsetStore');
-
-export { FILE_OFFSET_STORE_OPTIONS };
-
 /**
  * Offsets in a local JSON file: the embedded option for a single process (a worker on one machine,
  * tests). Every save writes a temporary file, fsyncs it, renames it over the old one and fsyncs the
  * directory, so a crash leaves either the old or the new offsets, never a torn file. One process
- * per file: `connect()` takes `<path>.lock` (holding the pid) and fails while a live process holds
- * it; a lock left by a dead process is taken over. Epochs fence members within the process.
+ * per file: `connect()` takes `<path>.lock` (holding pid, host and boot id) and fails while a live
+ * process holds it; a lock left by a dead process is taken over, also when that process had the
+ * same pid (two containers both PID 1). A lock from another host is taken over once it has not been
+ * refreshed for 60 s. Epochs fence members within the process.
  *
  * ```ts
  * imports: [
@@ -61,49 +43,35 @@ export { FILE_OFFSET_STORE_OPTIONS };
  * ```
  */
 @Injectable()
-export class FileOffsetStore extends OffsetStore {
-  /** Provides the store (globally by default) with static options. */
-  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return FileOffsetStoreModule.forRoot(options);
-  }
-
-  /** Provides the store with options from a factory: `{ useFactory, inject, imports }`. */
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return FileOffsetStoreModule.forRootAsync(options);
-  }
-
+export class FileOffsetStore extends ConfigurableOffsetStore<FileOffsetStoreOptions>('FileOffsetStore') {
   /** Absolute path of the offsets file. */
   readonly path: string;
   private readonly lockPath: string;
   private state: OffsetFile | null = null;
-  private connecting: Promise<void> | null = null;
+  private refreshLock: NodeJS.Timeout | undefined;
   /** Writes run one after another, each with the latest state. */
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(@Optional() @Inject(FILE_OFFSET_STORE_OPTIONS) options?: FileOffsetStoreOptions) {
-    super();
-    if (!options) throw new InvalidOptionsError(offsetStoreNotConfigured('FileOffsetStore'));
-    if (typeof options.path !== 'string' || options.path.trim() === '') {
-      throw new InvalidOptionsError(invalidOption('FileOffsetStore path', options.path, 'a file path'));
+  constructor(options?: FileOffsetStoreOptions) {
+    super(options);
+    const path = this.options.path as unknown;
+    if (typeof path !== 'string' || path.trim() === '') {
+      throw new InvalidOptionsError(invalidOption('FileOffsetStore path', path, 'a file path'));
     }
-    this.path = resolve(options.path);
+    this.path = resolve(path);
     this.lockPath = `${this.path}.lock`;
   }
 
-  override connect(): Promise<void> {
-    this.connecting ??= this.open().catch((error: unknown) => {
-      this.connecting = null;
-      throw error;
-    });
-    return this.connecting;
-  }
-
-  override async disconnect(): Promise<void> {
+  protected async close(): Promise<void> {
+    clearInterval(this.refreshLock);
     if (!this.state) return;
     await this.writing.catch(() => undefined);
     this.state = null;
-    this.connecting = null;
     await unlink(this.lockPath).catch(() => undefined);
+  }
+
+  protected describeTarget(): string {
+    return this.path;
   }
 
   async load(scope: OffsetStoreScope, partitions: readonly TopicPartition[]): Promise<ClaimedPartition[]> {
@@ -134,37 +102,49 @@ export class FileOffsetStore extends OffsetStore {
     await this.persist();
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     try {
       await mkdir(dirname(this.path), { recursive: true });
       await this.lock();
       this.state = await this.read();
     } catch (error) {
       if (error instanceof OffsetStoreUnavailableError) throw error;
-      throw new OffsetStoreUnavailableError(offsetStoreUnreachable('FileOffsetStore', this.path, error), {
-        cause: error,
-      });
+      throw this.unreachable(error);
     }
   }
 
-  /** Creates `<path>.lock` exclusively; a lock whose process is gone is taken over. */
+  /**
+   * Creates `<path>.lock` exclusively, holding this process's pid, host and boot; a lock whose
+   * process is gone is taken over (see `decideLock`). Refreshed while held, so a process on
+   * another host can tell a live holder from a crashed one.
+   */
   private async lock(): Promise<void> {
+    const self = currentOwner();
     for (let attempt = 0; ; attempt++) {
       try {
         const handle = await open(this.lockPath, 'wx');
         try {
-          await handle.writeFile(String(process.pid));
+          await handle.writeFile(formatLock(self));
           await handle.sync();
         } finally {
           await handle.close();
         }
+        this.refreshLock = setInterval(() => {
+          const now = new Date();
+          utimes(this.lockPath, now, now).catch(() => undefined);
+        }, LOCK_REFRESH_MS).unref();
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       }
-      const holder = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new OffsetStoreUnavailableError(offsetFileLocked(this.path, holder));
+      const content = await readFile(this.lockPath, 'utf8').catch(() => '');
+      const modified = await stat(this.lockPath).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      );
+      const decision = decideLock(parseLock(content), self, Date.now() - modified, isAlive);
+      if (!decision.takeOver) {
+        throw new OffsetStoreUnavailableError(offsetFileLocked(this.path, decision.pid, decision.host));
       }
       await unlink(this.lockPath).catch(() => undefined);
     }
@@ -209,8 +189,7 @@ export class FileOffsetStore extends OffsetStore {
   }
 
   private requireState(): OffsetFile {
-    if (!this.state) throw new OffsetStoreUnavailableError(offsetStoreNotConnected('FileOffsetStore'));
-    return this.state;
+    return this.requireConnected(this.state);
   }
 }
 
@@ -222,6 +201,3 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-@Module({ providers: [FileOffsetStore], exports: [FileOffsetStore] })
-class FileOffsetStoreModule extends ConfigurableModuleClass {}

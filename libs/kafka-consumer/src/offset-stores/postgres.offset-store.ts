@@ -1,24 +1,11 @@
-import { Inject, Injectable, Logger, Module, Optional, type DynamicModule } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { OffsetStoreUnavailableError } from '../errors/offset-store-unavailable.error.js';
 import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
-import {
-  describeError,
-  invalidOption,
-  offsetStoreNotConfigured,
-  offsetStoreNotConnected,
-  offsetStoreUnreachable,
-} from '../kafka-consumer.messages.js';
+import { describeError, invalidOption, storeTarget } from '../kafka-consumer.messages.js';
+import { ConfigurableOffsetStore } from './configurable-offset-store.js';
 import { importOptional } from './optional-dependency.js';
-import { offsetStoreModuleDefinition } from './offset-store.module-definition.js';
-import {
-  OffsetStore,
-  type ClaimedPartition,
-  type OffsetStoreScope,
-  type TopicPartition,
-  type TopicPartitionOffset,
-} from './offset-store.js';
+import type { ClaimedPartition, OffsetStoreScope, TopicPartition, TopicPartitionOffset } from './offset-store.js';
 
 /** Options of `PostgresOffsetStore.forRoot()` / `forRootAsync()`. */
 export interface PostgresOffsetStoreOptions {
@@ -26,9 +13,13 @@ export interface PostgresOffsetStoreOptions {
   pool?: Pool;
   /**
    * `pg` PoolConfig (e.g. `{ connectionString }`) of the pool the store creates and ends itself
-   * when `pool` is not given. Defaults: `connectionTimeoutMillis` 5000 and
-   * `idle_in_transaction_session_timeout` 30000: a member frozen inside a `transaction()` holds
-   * its partition's row lock, and the new owner waits at most that long for the server to end it.
+   * when `pool` is not given. Defaults:
+   * - `connectionTimeoutMillis` 5000 and `query_timeout` 10000 (per statement, `transaction()`
+   *   SQL included): a black-holed database fails a call with `OffsetStoreUnavailableError`
+   *   instead of hanging until the TCP timeout (~15 min);
+   * - `keepAlive` true (`keepAliveInitialDelayMillis` 10000): dead idle connections are noticed;
+   * - `idle_in_transaction_session_timeout` 30000: a member frozen inside a `transaction()` holds
+   *   its partition's row lock, and the new owner waits at most that long for the server to end it.
    * Set the same on a `pool` you pass in.
    */
   connection?: PoolConfig;
@@ -44,19 +35,28 @@ export interface TransactionRecord {
   readonly offset: string;
 }
 
+/** The batch a `transaction()` belongs to: a `KafkaBatchContext` fits (its last offset + 1 is written). */
+export interface TransactionBatch {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly lastOffset: string;
+}
+
 const DEFAULT_TABLE = 'kafka_consumer_offsets';
+/** Driver defaults of a pool the store creates (see `PostgresOffsetStoreOptions.connection`). */
+const POOL_DEFAULTS: PoolConfig = {
+  connectionTimeoutMillis: 5000,
+  query_timeout: 10_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  idle_in_transaction_session_timeout: 30_000,
+};
+/** pg's client-side timeouts: the connection is in an unknown state afterwards. */
+const TIMED_OUT = /Query read timeout|timeout exceeded when trying to connect|connection timeout/i;
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 /** CREATE TABLE IF NOT EXISTS racing another process: the table exists, which is all we need. */
 const ALREADY_EXISTS = new Set(['42P07', '23505']);
-
-const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: POSTGRES_OFFSET_STORE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = offsetStoreModuleDefinition<PostgresOffsetStoreOptions>('PostgresOffsetStore');
-
-export { POSTGRES_OFFSET_STORE_OPTIONS };
 
 /**
  * Offsets in a PostgreSQL table, one row per (group, topic, partition) with the next offset and
@@ -73,30 +73,16 @@ export { POSTGRES_OFFSET_STORE_OPTIONS };
  * Needs the optional peer dependency `pg`.
  */
 @Injectable()
-export class PostgresOffsetStore extends OffsetStore {
-  /** Provides the store (globally by default) with static options. */
-  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return PostgresOffsetStoreModule.forRoot(options);
-  }
-
-  /** Provides the store with options from a factory: `{ useFactory, inject, imports }`. */
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return PostgresOffsetStoreModule.forRootAsync(options);
-  }
-
+export class PostgresOffsetStore extends ConfigurableOffsetStore<PostgresOffsetStoreOptions>('PostgresOffsetStore') {
   private readonly logger = new Logger('PostgresOffsetStore');
   private readonly table: string;
   private pool: Pool | null = null;
-  private connecting: Promise<void> | null = null;
   /** Epoch of this member's latest claim of each partition, for `transaction()`. */
   private readonly claims = new Map<string, number>();
 
-  constructor(
-    @Optional() @Inject(POSTGRES_OFFSET_STORE_OPTIONS) private readonly options?: PostgresOffsetStoreOptions,
-  ) {
-    super();
-    if (!options) throw new InvalidOptionsError(offsetStoreNotConfigured('PostgresOffsetStore'));
-    const table = options.table ?? DEFAULT_TABLE;
+  constructor(options?: PostgresOffsetStoreOptions) {
+    super(options);
+    const table = this.options.table ?? DEFAULT_TABLE;
     if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
       throw new InvalidOptionsError(
         invalidOption('PostgresOffsetStore table', table, 'an identifier or schema.identifier'),
@@ -108,24 +94,18 @@ export class PostgresOffsetStore extends OffsetStore {
       .join('.');
   }
 
-  override connect(): Promise<void> {
-    this.connecting ??= this.open().catch((error: unknown) => {
-      this.connecting = null;
-      throw error;
-    });
-    return this.connecting;
-  }
-
-  override async disconnect(): Promise<void> {
-    const pool = this.pool;
-    this.pool = null;
-    this.connecting = null;
-    if (pool && !this.options?.pool) await pool.end();
-  }
-
   async load(scope: OffsetStoreScope, partitions: readonly TopicPartition[]): Promise<ClaimedPartition[]> {
     if (partitions.length === 0) return [];
-    const { rows } = await this.requirePool().query<{
+    const { rows } = await this.call('load', () => this.claim(scope, partitions));
+    return rows.map((row) => {
+      const epoch = Number(row.epoch);
+      this.claims.set(claimKey(scope.groupId, row.topic, row.partition), epoch);
+      return { topic: row.topic, partition: row.partition, offset: row.next_offset ?? undefined, epoch };
+    });
+  }
+
+  private claim(scope: OffsetStoreScope, partitions: readonly TopicPartition[]) {
+    return this.requirePool().query<{
       topic: string;
       partition: number;
       next_offset: string | null;
@@ -137,15 +117,14 @@ export class PostgresOffsetStore extends OffsetStore {
        RETURNING o.topic, o.partition, o.next_offset, o.epoch`,
       [scope.groupId, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
     );
-    return rows.map((row) => {
-      const epoch = Number(row.epoch);
-      this.claims.set(claimKey(scope.groupId, row.topic, row.partition), epoch);
-      return { topic: row.topic, partition: row.partition, offset: row.next_offset ?? undefined, epoch };
-    });
   }
 
   async save(scope: OffsetStoreScope, offsets: readonly TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
+    await this.call('save', () => this.storeOffsets(scope, offsets));
+  }
+
+  private async storeOffsets(scope: OffsetStoreScope, offsets: readonly TopicPartitionOffset[]): Promise<void> {
     await this.inTransaction(async (client) => {
       const { rows } = await client.query<{ topic: string; partition: number }>(
         `UPDATE ${this.table} AS o SET next_offset = GREATEST(o.next_offset, v.next_offset), updated_at = now()
@@ -173,7 +152,7 @@ export class PostgresOffsetStore extends OffsetStore {
   }
 
   /**
-   * Runs `fn` and the write of `record.offset + 1` in one PostgreSQL transaction, so the handler's
+   * Runs `fn` and the write of `record.offset + 1` (a batch's `lastOffset + 1`) in one PostgreSQL transaction, so the handler's
    * own SQL (through the `client` it receives) takes effect exactly once: either both commit or
    * neither does. Inside, the partition's row is locked and checked:
    * - claimed by another member since this one loaded it: rejects with `StaleOffsetWriteError`,
@@ -185,11 +164,17 @@ export class PostgresOffsetStore extends OffsetStore {
    * ```ts
    * await this.store.transaction(ctx, (client) => client.query('INSERT INTO payments ...', [...]));
    * ```
+   * With a batch handler, pass its `KafkaBatchContext`: the whole batch's effects and its offset
+   * commit together (a crash before the commit redoes the batch; after it, the batch is not redone).
    */
-  async transaction<T>(record: TransactionRecord, fn: (client: PoolClient) => Promise<T>): Promise<T | undefined> {
+  async transaction<T>(
+    record: TransactionRecord | TransactionBatch,
+    fn: (client: PoolClient) => Promise<T>,
+  ): Promise<T | undefined> {
     const { groupId, topic, partition } = record;
     const epoch = this.claims.get(claimKey(groupId, topic, partition));
-    const next = (BigInt(record.offset) + 1n).toString();
+    const last = 'lastOffset' in record ? record.lastOffset : record.offset;
+    const next = (BigInt(last) + 1n).toString();
     let skipped = false;
     const result = await this.inTransaction(async (client) => {
       // One statement locks the row, checks the claim and writes the offset; the rest of the
@@ -217,16 +202,10 @@ export class PostgresOffsetStore extends OffsetStore {
     return skipped ? undefined : result;
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     const pg = await importOptional(() => import('pg'), 'pg', 'PostgresOffsetStore');
-    const own = !this.options?.pool;
-    const pool =
-      this.options?.pool ??
-      new pg.Pool({
-        connectionTimeoutMillis: 5000,
-        idle_in_transaction_session_timeout: 30_000,
-        ...this.options?.connection,
-      });
+    const own = !this.options.pool;
+    const pool = this.options.pool ?? new pg.Pool({ ...POOL_DEFAULTS, ...this.options.connection });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     if (own) pool.on('error', (error) => this.logger.warn(`idle connection error: ${describeError(error)}`));
     try {
@@ -244,18 +223,28 @@ export class PostgresOffsetStore extends OffsetStore {
     } catch (error) {
       if (!ALREADY_EXISTS.has((error as { code?: string }).code ?? '')) {
         if (own) await pool.end().catch(() => undefined);
-        throw new OffsetStoreUnavailableError(
-          offsetStoreUnreachable('PostgresOffsetStore', describeTarget(this.options?.connection), error),
-          { cause: error },
-        );
+        throw this.unreachable(error);
       }
     }
     this.pool = pool;
   }
 
+  protected async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    if (pool && !this.options.pool) await pool.end();
+  }
+
+  protected describeTarget(): string {
+    const connection = this.options.connection;
+    if (this.options.pool) return 'PostgreSQL (pool given in options)';
+    if (!connection) return 'PostgreSQL (PG* environment defaults)';
+    if (connection.connectionString) return storeTarget('PostgreSQL', { url: connection.connectionString }, '');
+    return storeTarget('PostgreSQL', { host: connection.host ?? 'localhost', port: connection.port ?? 5432 }, '');
+  }
+
   private requirePool(): Pool {
-    if (!this.pool) throw new OffsetStoreUnavailableError(offsetStoreNotConnected('PostgresOffsetStore'));
-    return this.pool;
+    return this.requireConnected(this.pool);
   }
 
   private async inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -273,9 +262,13 @@ export class PostgresOffsetStore extends OffsetStore {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
+      // After a client-side timeout the connection may be black-holed: a ROLLBACK would wait as long again.
+      if (TIMED_OUT.test((error as Error | undefined)?.message ?? '')) broken = true;
+      else {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+      }
       throw error;
     } finally {
       client.off('error', onError);
@@ -287,12 +280,3 @@ export class PostgresOffsetStore extends OffsetStore {
 function claimKey(groupId: string, topic: string, partition: number): string {
   return `${groupId}\u0000${topic}\u0000${partition}`;
 }
-
-function describeTarget(connection: PoolConfig | undefined): string {
-  if (!connection) return 'PostgreSQL (pool given in options)';
-  if (connection.connectionString) return `PostgreSQL at ${connection.connectionString.replace(/\/\/[^@/]*@/, '//')}`;
-  return `PostgreSQL at ${connection.host ?? 'localhost'}:${connection.port ?? 5432}`;
-}
-
-@Module({ providers: [PostgresOffsetStore], exports: [PostgresOffsetStore] })
-class PostgresOffsetStoreModule extends ConfigurableModuleClass {}

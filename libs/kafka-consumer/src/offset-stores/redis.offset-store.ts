@@ -1,23 +1,10 @@
-import { Inject, Injectable, Logger, Module, Optional, type DynamicModule } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { OffsetStoreUnavailableError } from '../errors/offset-store-unavailable.error.js';
 import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
-import {
-  describeError,
-  offsetStoreNotConfigured,
-  offsetStoreNotConnected,
-  offsetStoreUnreachable,
-} from '../kafka-consumer.messages.js';
+import { describeError, storeTarget } from '../kafka-consumer.messages.js';
+import { ConfigurableOffsetStore } from './configurable-offset-store.js';
 import { importOptional } from './optional-dependency.js';
-import { offsetStoreModuleDefinition } from './offset-store.module-definition.js';
-import {
-  OffsetStore,
-  type ClaimedPartition,
-  type OffsetStoreScope,
-  type TopicPartition,
-  type TopicPartitionOffset,
-} from './offset-store.js';
+import type { ClaimedPartition, OffsetStoreScope, TopicPartition, TopicPartitionOffset } from './offset-store.js';
 
 /** Options of `RedisOffsetStore.forRoot()` / `forRootAsync()`. */
 export interface RedisOffsetStoreOptions {
@@ -25,7 +12,9 @@ export interface RedisOffsetStoreOptions {
   client?: Redis;
   /**
    * A `redis://` URL or ioredis options of the client the store creates and closes itself when
-   * `client` is not given. Defaults: `connectTimeout` 5000, `maxRetriesPerRequest` 2.
+   * `client` is not given. Defaults: `connectTimeout` 5000, `commandTimeout` 5000 (a black-holed
+   * server fails a call with `OffsetStoreUnavailableError` instead of hanging until the TCP
+   * timeout, ~15 min), `maxRetriesPerRequest` 2. Set the same on a `client` you pass in.
    */
   connection?: string | RedisOptions;
   /** Prefix of the per-group hash key `${keyPrefix}{${groupId}}`. Default `kafka-consumer:offsets:`. */
@@ -33,15 +22,6 @@ export interface RedisOffsetStoreOptions {
   /** How long `connect()` waits for the first reply, in ms. Default 5000. */
   connectTimeoutMs?: number;
 }
-
-const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: REDIS_OFFSET_STORE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = offsetStoreModuleDefinition<RedisOffsetStoreOptions>('RedisOffsetStore');
-
-export { REDIS_OFFSET_STORE_OPTIONS };
 
 // One hash per group; fields `e:<topic>:<partition>` (epoch) and `o:<topic>:<partition>` (next offset).
 // ARGV: `<topic>:<partition>` per partition. Returns epoch, offset ('' when none) per partition.
@@ -88,26 +68,12 @@ type ScriptedRedis = Redis & {
  * Needs the optional peer dependency `ioredis`.
  */
 @Injectable()
-export class RedisOffsetStore extends OffsetStore {
-  /** Provides the store (globally by default) with static options. */
-  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return RedisOffsetStoreModule.forRoot(options);
-  }
-
-  /** Provides the store with options from a factory: `{ useFactory, inject, imports }`. */
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return RedisOffsetStoreModule.forRootAsync(options);
-  }
-
+export class RedisOffsetStore extends ConfigurableOffsetStore<RedisOffsetStoreOptions>('RedisOffsetStore') {
   private readonly logger = new Logger('RedisOffsetStore');
-  private readonly keyPrefix: string;
   private redis: ScriptedRedis | null = null;
-  private connecting: Promise<void> | null = null;
 
-  constructor(@Optional() @Inject(REDIS_OFFSET_STORE_OPTIONS) private readonly options?: RedisOffsetStoreOptions) {
-    super();
-    if (!options) throw new InvalidOptionsError(offsetStoreNotConfigured('RedisOffsetStore'));
-    this.keyPrefix = options.keyPrefix ?? 'kafka-consumer:offsets:';
+  private get keyPrefix(): string {
+    return this.options.keyPrefix ?? 'kafka-consumer:offsets:';
   }
 
   /** Key of a group's hash (hash-tagged by group, so a cluster keeps it on one slot). */
@@ -115,26 +81,13 @@ export class RedisOffsetStore extends OffsetStore {
     return `${this.keyPrefix}{${groupId}}`;
   }
 
-  override connect(): Promise<void> {
-    this.connecting ??= this.open().catch((error: unknown) => {
-      this.connecting = null;
-      throw error;
-    });
-    return this.connecting;
-  }
-
-  override async disconnect(): Promise<void> {
-    const redis = this.redis;
-    this.redis = null;
-    this.connecting = null;
-    if (redis && !this.options?.client) await redis.quit().catch(() => redis.disconnect());
-  }
-
   async load(scope: OffsetStoreScope, partitions: readonly TopicPartition[]): Promise<ClaimedPartition[]> {
     if (partitions.length === 0) return [];
-    const reply = await this.requireRedis().kafkaConsumerLoadOffsets(
-      this.keyOf(scope.groupId),
-      ...partitions.map(({ topic, partition }) => `${topic}:${partition}`),
+    const reply = await this.call('load', () =>
+      this.requireRedis().kafkaConsumerLoadOffsets(
+        this.keyOf(scope.groupId),
+        ...partitions.map(({ topic, partition }) => `${topic}:${partition}`),
+      ),
     );
     return partitions.map(({ topic, partition }, i) => {
       const offset = String(reply[i * 2 + 1]);
@@ -144,13 +97,15 @@ export class RedisOffsetStore extends OffsetStore {
 
   async save(scope: OffsetStoreScope, offsets: readonly TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const stale = await this.requireRedis().kafkaConsumerSaveOffsets(
-      this.keyOf(scope.groupId),
-      ...offsets.flatMap(({ topic, partition, offset, epoch }) => [
-        `${topic}:${partition}`,
-        offset,
-        epoch === undefined ? '' : String(epoch),
-      ]),
+    const stale = await this.call('save', () =>
+      this.requireRedis().kafkaConsumerSaveOffsets(
+        this.keyOf(scope.groupId),
+        ...offsets.flatMap(({ topic, partition, offset, epoch }) => [
+          `${topic}:${partition}`,
+          offset,
+          epoch === undefined ? '' : String(epoch),
+        ]),
+      ),
     );
     if (stale.length === 0) return;
     throw new StaleOffsetWriteError(
@@ -162,20 +117,27 @@ export class RedisOffsetStore extends OffsetStore {
     );
   }
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     const { Redis } = await importOptional(() => import('ioredis'), 'ioredis', 'RedisOffsetStore');
-    const own = !this.options?.client;
-    const connection = this.options?.connection;
-    const defaults: RedisOptions = { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 2 };
-    const redis = (this.options?.client ??
-      (typeof connection === 'string'
-        ? new Redis(connection, defaults)
-        : new Redis({ ...defaults, ...connection }))) as ScriptedRedis;
-    // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
-    if (own) redis.on('error', (error) => this.logger.debug?.(`connection error: ${describeError(error)}`));
-    const timeoutMs = this.options?.connectTimeoutMs ?? 5000;
+    const own = !this.options.client;
+    const connection = this.options.connection;
+    const defaults: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: 5000,
+      commandTimeout: 5000,
+      maxRetriesPerRequest: 2,
+    };
+    const timeoutMs = this.options.connectTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;
+    let redis: ScriptedRedis | undefined;
     try {
+      // Inside the try: ioredis parses a URL in its constructor and may throw with the URL attached.
+      redis = (this.options.client ??
+        (typeof connection === 'string'
+          ? new Redis(connection, defaults)
+          : new Redis({ ...defaults, ...connection }))) as ScriptedRedis;
+      // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
+      if (own) redis.on('error', (error) => this.logger.debug?.(`connection error: ${describeError(error)}`));
       if (own) await redis.connect();
       await Promise.race([
         redis.ping(),
@@ -184,13 +146,8 @@ export class RedisOffsetStore extends OffsetStore {
         }),
       ]);
     } catch (error) {
-      if (own) redis.disconnect();
-      throw new OffsetStoreUnavailableError(
-        offsetStoreUnreachable('RedisOffsetStore', describeTarget(connection), error),
-        {
-          cause: error,
-        },
-      );
+      if (own) redis?.disconnect();
+      throw this.unreachable(error);
     } finally {
       clearTimeout(timer);
     }
@@ -199,17 +156,21 @@ export class RedisOffsetStore extends OffsetStore {
     this.redis = redis;
   }
 
+  protected async close(): Promise<void> {
+    const redis = this.redis;
+    this.redis = null;
+    if (redis && !this.options.client) await redis.quit().catch(() => redis.disconnect());
+  }
+
+  protected describeTarget(): string {
+    const connection = this.options.connection;
+    if (this.options.client) return 'Redis (client given in options)';
+    if (connection === undefined) return 'Redis at 127.0.0.1:6379';
+    if (typeof connection === 'string') return storeTarget('Redis', { url: connection }, '');
+    return storeTarget('Redis', { host: connection.host ?? '127.0.0.1', port: connection.port ?? 6379 }, '');
+  }
+
   private requireRedis(): ScriptedRedis {
-    if (!this.redis) throw new OffsetStoreUnavailableError(offsetStoreNotConnected('RedisOffsetStore'));
-    return this.redis;
+    return this.requireConnected(this.redis);
   }
 }
-
-function describeTarget(connection: string | RedisOptions | undefined): string {
-  if (connection === undefined) return 'Redis (client given in options, or 127.0.0.1:6379)';
-  if (typeof connection === 'string') return `Redis at ${connection.replace(/\/\/[^@/]*@/, '//')}`;
-  return `Redis at ${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
-}
-
-@Module({ providers: [RedisOffsetStore], exports: [RedisOffsetStore] })
-class RedisOffsetStoreModule extends ConfigurableModuleClass {}

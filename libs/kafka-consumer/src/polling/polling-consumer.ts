@@ -1,239 +1,270 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { ConsumerCrashedError } from '../errors/consumer-crashed.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { describeError, invalidOption } from '../kafka-consumer.messages.js';
-import type { DeserializerKind } from '../kafka-consumer.options.js';
-import type { TopicPartition } from '../offset-stores/offset-store.js';
-import { decodeHeaders, decodeKey, deserializerFor, type DecodedHeaders } from '../serialization/deserializer.js';
+import {
+  invalidOption,
+  pollingConsumerAlreadyStarted,
+  pollingConsumerNotRunning,
+  pollingPartitionNotAssigned,
+} from '../kafka-consumer.messages.js';
+import { DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS } from '../kafka-consumer.options.js';
+import type { OffsetStore, TopicPartition } from '../offset-stores/offset-store.js';
+import { deserializerFor } from '../serialization/deserializer.js';
+import { PollingAssignment, type CommitCandidate } from './polling-assignment.js';
+import {
+  DEFAULT_MAX_BUFFERED_MESSAGES,
+  resolvePollOptions,
+  validatePollingOptions,
+  validateTopics,
+  type PollingConsumerOptions,
+  type PollOptions,
+} from './polling-consumer.options.js';
+import { PollingFetcher } from './polling-fetcher.js';
+import { PollingKafkaAdapter } from './polling-kafka.adapter.js';
+import { settlesWithin } from '../util/settles-within.js';
+import { PollingOffsets, type PollingOffsetsHost } from './polling-offsets.js';
+import type { PauseTarget } from './pause-targets.js';
+import type { PolledRecord } from './polled-record.js';
 
-/** Options of `KafkaConsumerRegistry.createPollingConsumer()`. */
-export interface PollingConsumerOptions {
-  /** Consumer group; required. */
-  groupId: string;
-  /** Topics to consume; at least one. */
-  topics: string[];
-  /** Start from the earliest offset when the group has no committed offset. Default false. */
-  fromBeginning?: boolean;
-  /** Value decoding. Default `'json'` (a value that is not JSON is returned with `error` set and `value` null). */
-  deserializer?: DeserializerKind;
-  /** Records buffered before fetching pauses. Default 1000. */
-  maxBufferedMessages?: number;
-  /** kafkajs consumer settings (groupId is taken from above). `maxWaitTimeInMs` defaults to 500. */
-  consumer?: Partial<ConsumerConfig>;
-}
+export type { PollingConsumerOptions, PollOptions } from './polling-consumer.options.js';
+export type { PolledRecord } from './polled-record.js';
+export type { PauseTarget } from './pause-targets.js';
 
-/** One record returned by `poll()`. */
-export interface PolledRecord<T = unknown> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: T | null;
-  headers: DecodedHeaders;
-  timestamp: string;
-  /** The raw kafkajs message. */
-  message: KafkaMessage;
-  /** Why `value` could not be decoded, if it could not. */
-  error?: Error;
-}
+type State = 'new' | 'connecting' | 'connected' | 'running' | 'closed';
 
-/** Options of one `poll()`. */
-export interface PollOptions {
-  /** How long to wait for the first record, in ms. Default 1000. */
-  timeoutMs?: number;
-  /** Most records returned. Default 500. */
-  maxMessages?: number;
+/** How long `close()` lets a join in flight finish before it disconnects anyway. */
+const JOIN_WAIT_ON_CLOSE_MS = 30_000;
+
+/** What the registry gives a polling consumer besides its options. */
+export interface PollingConsumerContext {
+  readonly logger?: LoggerService;
+  /** The consumer's offset store, connected. */
+  readonly resolveStore: () => Promise<OffsetStore>;
+  /** Longest wait for one store `save()` / `load()`. Default 10000 (the module's `offsetStoreSaveTimeoutMs`). */
+  readonly saveTimeoutMs?: number;
 }
 
 /**
- * The imperative consumer, for scripts and jobs: join a group, `poll()` what is available (or get
- * an empty array when the timeout passes), process it, then `commit()` explicitly. Nothing is
- * committed that `commit()` was not given (or, without arguments, that `poll()` did not return).
- * Records of partitions revoked by a rebalance are dropped from the buffer; their commits are skipped.
+ * The imperative consumer, for scripts and jobs, after the poll model of Kafka's Java consumer:
+ * `connect()`, `subscribe(topics)`, then a loop of `poll()` (an empty array when the timeout
+ * passes), processing, and `commit()`; `seek()` back to a failed record, `pause()` / `resume()`,
+ * and `close()` to leave the group. Offsets go through the same `OffsetStore` as handlers (Kafka
+ * by default; PostgreSQL, Redis, file or your own): a newly assigned partition is claimed and
+ * positioned at its stored offset before any of its records is returned. Nothing is committed
+ * that `commit()` was not given (or, without arguments, that `poll()` did not return).
  */
 export class PollingConsumer {
-  private readonly consumer: Consumer;
-  private readonly buffer: PolledRecord[] = [];
-  private readonly waiters = new Set<() => void>();
-  private readonly assigned = new Set<string>();
-  /** Highest offset taken into the buffer, per partition: kafkajs fetches kept partitions again after a rebalance. */
-  private readonly bufferedUpTo = new Map<string, number>();
-  /** Highest offset + 1 returned by `poll()`, per partition. */
-  private readonly polledUpTo = new Map<string, { topic: string; partition: number; next: number }>();
-  private paused = false;
-  private state: 'new' | 'running' | 'closed' = 'new';
+  private readonly kafka: PollingKafkaAdapter;
+  private readonly fetcher: PollingFetcher;
+  private offsets: PollingOffsets | null = null;
+  private state: State = 'new';
+  private closing: Promise<void> | null = null;
+  /** `subscribe()`'s join (kafkajs `run`): `close()` lets it finish so the member then leaves the group. */
+  private joining: Promise<void> | null = null;
 
   constructor(
     kafka: Kafka,
     private readonly options: PollingConsumerOptions,
-    private readonly logger?: LoggerService,
+    private readonly context: PollingConsumerContext,
   ) {
-    if (typeof options.groupId !== 'string' || options.groupId.trim() === '') {
-      throw new InvalidOptionsError(invalidOption('groupId', options.groupId, 'a non-empty string'));
-    }
-    if (
-      !Array.isArray(options.topics) ||
-      options.topics.length === 0 ||
-      options.topics.some((t) => typeof t !== 'string' || !t)
-    ) {
-      throw new InvalidOptionsError(invalidOption('topics', options.topics, 'a non-empty array of topic names'));
-    }
-    this.consumer = kafka.consumer({ maxWaitTimeInMs: 500, ...options.consumer, groupId: options.groupId });
-  }
-
-  /** Connects and joins the group; resolves after the first assignment. */
-  async connect(): Promise<void> {
-    if (this.state !== 'new')
-      throw new Error(`PollingConsumer of group "${this.options.groupId}" was already connected`);
-    this.state = 'running';
-    const { consumer } = this;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(payload),
+    validatePollingOptions(options);
+    this.kafka = new PollingKafkaAdapter(kafka, { ...options.consumer, groupId: options.groupId }, context.logger);
+    this.fetcher = new PollingFetcher({
+      groupId: options.groupId,
+      kafka: this.kafka,
+      deserialize: deserializerFor(options.deserializer ?? 'json'),
+      maxBufferedMessages: options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES,
+      logger: context.logger,
+      isRunning: () => this.state === 'running',
+      claim: (owners) => void this.offsets!.claim(owners),
     });
   }
 
-  /** Returns up to `maxMessages` records, waiting at most `timeoutMs` for the first; `[]` on timeout. */
-  async poll({ timeoutMs = 1000, maxMessages = 500 }: PollOptions = {}): Promise<PolledRecord[]> {
-    if (this.state !== 'running')
-      throw new Error(`PollingConsumer of group "${this.options.groupId}" is not connected`);
-    if (!(timeoutMs >= 0)) throw new InvalidOptionsError(invalidOption('timeoutMs', timeoutMs, 'a number >= 0'));
-    if (!(maxMessages >= 1))
-      throw new InvalidOptionsError(invalidOption('maxMessages', maxMessages, 'an integer >= 1'));
-    if (this.buffer.length === 0 && timeoutMs > 0) await this.waitForRecords(timeoutMs);
-    const records = this.buffer.splice(0, maxMessages);
-    for (const record of records) {
-      const key = `${record.topic}:${record.partition}`;
-      const next = Number(record.offset) + 1;
-      if ((this.polledUpTo.get(key)?.next ?? -1) < next) {
-        this.polledUpTo.set(key, { topic: record.topic, partition: record.partition, next });
-      }
+  private get groupId(): string {
+    return this.options.groupId;
+  }
+
+  /**
+   * Connects the offset store (once per store) and the Kafka consumer. With `topics` given at
+   * creation it also subscribes to them (see `subscribe`).
+   */
+  async connect(): Promise<void> {
+    if (this.state !== 'new') throw new Error(pollingConsumerAlreadyStarted(this.groupId, 'connected'));
+    this.state = 'connecting';
+    try {
+      const store = await this.context.resolveStore();
+      this.fetcher.partitions = new PollingAssignment(!store.usesKafkaGroupOffsets);
+      this.offsets = new PollingOffsets(
+        store,
+        this.kafka.scope(this.groupId),
+        this.offsetsHost(),
+        this.context.saveTimeoutMs ?? DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS,
+      );
+      await this.kafka.connect(this.fetcher.events());
+    } catch (error) {
+      if (this.state === 'connecting') this.state = 'new';
+      throw error;
     }
-    this.resumeIfDrained();
+    // close() while connecting: it disconnected already.
+    if (this.state !== 'connecting') return;
+    this.state = 'connected';
+    if (this.options.topics) await this.subscribe(this.options.topics);
+  }
+
+  /**
+   * Subscribes to `topics` and joins the group (once per consumer: kafkajs cannot change a
+   * subscription). Resolves once the consumer runs; partitions arrive with the first join
+   * (see `assignment()`), and `poll()` waits for their records.
+   */
+  async subscribe(topics: string[]): Promise<void> {
+    validateTopics(topics);
+    if (this.state !== 'connected') {
+      throw new Error(
+        this.state === 'running'
+          ? pollingConsumerAlreadyStarted(this.groupId, 'subscribed')
+          : pollingConsumerNotRunning(this.groupId, this.describeState()),
+      );
+    }
+    this.state = 'running';
+    const joining = this.kafka.run(topics, this.options.fromBeginning ?? false);
+    this.joining = joining;
+    try {
+      await joining;
+    } catch (error) {
+      if (this.state === 'running') this.state = 'connected';
+      throw error;
+    }
+  }
+
+  /**
+   * Returns up to `maxMessages` records, waiting at most `timeoutMs` for the first; `[]` on
+   * timeout or when the consumer is closed meanwhile. Rejects with `ConsumerCrashedError` once the
+   * Kafka consumer has stopped for good.
+   */
+  async poll(options?: PollOptions): Promise<PolledRecord[]> {
+    const { timeoutMs, maxMessages } = resolvePollOptions(options);
+    this.assertRunning();
+    const deadline = Date.now() + timeoutMs;
+    const { fetcher } = this;
+    let records = fetcher.take(maxMessages);
+    while (records.length === 0 && this.state === 'running' && !fetcher.crash) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      await fetcher.records.wait(remaining);
+      records = fetcher.take(maxMessages);
+    }
+    if (fetcher.crash) throw new ConsumerCrashedError(this.groupId, fetcher.crash.error);
     return records;
   }
 
   /**
-   * Commits `records` (each partition up to its highest given offset + 1), or, without arguments,
-   * everything `poll()` returned so far. Partitions no longer assigned are skipped.
+   * Stores `records`' offsets (each partition up to its highest given offset + 1) or, without
+   * arguments, everything `poll()` returned so far (after a `seek`, up to the seek target).
+   * Through the consumer's `OffsetStore`; commits run one at a time, and a partition's stored
+   * offset never decreases. Records polled under an earlier assignment of their partition (it
+   * moved away and came back, or this member rejoined) are ignored: their new owner decides.
+   *
+   * Rejects with `CommitFailedError` when the group rebalanced before the commit completed and
+   * some of these partitions were revoked (or the store fenced them off): their records are
+   * delivered again. Partitions this consumer kept are committed under the new generation.
    */
-  async commit(records?: readonly Pick<PolledRecord, 'topic' | 'partition' | 'offset'>[]): Promise<void> {
-    const offsets = new Map<string, { topic: string; partition: number; next: number }>();
-    if (records) {
-      for (const { topic, partition, offset } of records) {
-        const key = `${topic}:${partition}`;
-        const next = Number(offset) + 1;
-        if ((offsets.get(key)?.next ?? -1) < next) offsets.set(key, { topic, partition, next });
-      }
-    } else {
-      for (const [key, value] of this.polledUpTo) offsets.set(key, value);
+  async commit(records?: readonly CommitCandidate[]): Promise<void> {
+    this.assertRunning();
+    await this.offsets!.commit(records);
+  }
+
+  /**
+   * Moves the partition's position to `offset`: the next `poll()` returns records from there
+   * (buffered records of the partition are dropped), and `commit()` without arguments stores
+   * `offset` for it (it never moves a stored offset back). Use it to retry a failed record.
+   */
+  seek(topic: string, partition: number, offset: string | number): void {
+    this.assertRunning();
+    const owner = this.fetcher.partitions.get(topic, partition);
+    if (!owner || owner.status !== 'ready') {
+      throw new Error(pollingPartitionNotAssigned(this.groupId, topic, partition));
     }
-    const owned = [...offsets].filter(([key]) => this.assigned.has(key)).map(([, v]) => v);
-    if (owned.length === 0) return;
-    await this.consumer.commitOffsets(
-      owned.map(({ topic, partition, next }) => ({ topic, partition, offset: String(next) })),
-    );
+    const target = typeof offset === 'string' && offset.trim() === '' ? Number.NaN : Number(offset);
+    if (!Number.isSafeInteger(target) || target < 0) {
+      throw new InvalidOptionsError(invalidOption('offset', offset, 'an integer >= 0'));
+    }
+    this.fetcher.seek(owner, target);
+  }
+
+  /**
+   * Stops returning and fetching records of these topics or partitions until `resume()`; pauses
+   * survive rebalances. Their buffered records are dropped and fetched again after `resume()`.
+   */
+  pause(targets: readonly PauseTarget[]): void {
+    this.assertRunning();
+    this.fetcher.pause(targets);
+  }
+
+  /** Resumes topics or partitions paused by `pause()`. */
+  resume(targets: readonly PauseTarget[]): void {
+    this.assertRunning();
+    this.fetcher.resume(targets);
+  }
+
+  /** Assigned partitions paused by `pause()`. */
+  paused(): TopicPartition[] {
+    return this.fetcher.paused();
   }
 
   /** Partitions currently assigned to this consumer. */
   assignment(): TopicPartition[] {
-    return [...this.assigned].map((key) => {
-      const at = key.lastIndexOf(':');
-      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
-    });
+    return this.fetcher.assignment();
   }
 
-  /** Leaves the group and disconnects (nothing is committed implicitly). */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  /** Leaves the group and disconnects; nothing is committed implicitly. A pending `poll()` resolves `[]`. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private offsetsHost(): PollingOffsetsHost {
+    const { fetcher } = this;
+    return {
+      groupId: this.groupId,
+      partitions: fetcher.partitions,
+      logger: this.context.logger,
+      isRunning: () => this.state === 'running',
+      assertRunning: () => this.assertRunning(),
+      crashError: () => fetcher.crash,
+      isRejoinPending: () => fetcher.rejoinPending,
+      joins: fetcher.joins,
+      joinTimeoutMs: Math.max(
+        this.options.consumer?.rebalanceTimeout ?? 60_000,
+        this.options.consumer?.sessionTimeout ?? 30_000,
+      ),
+      seek: (owner, offset) => fetcher.seekTo(owner, offset),
+      syncFetch: () => fetcher.syncFetch(),
+      onFenced: (owners) => fetcher.fence(owners),
+    };
+  }
+
+  private assertRunning(): void {
+    const { crash } = this.fetcher;
+    if (crash) throw new ConsumerCrashedError(this.groupId, crash.error);
+    if (this.state !== 'running') throw new Error(pollingConsumerNotRunning(this.groupId, this.describeState()));
+  }
+
+  private describeState(): string {
+    if (this.state === 'closed') return 'closed';
+    if (this.state === 'connected') return 'not subscribed to any topic';
+    return 'not connected';
+  }
+
+  private async closeNow(): Promise<void> {
+    const connected = this.state !== 'new';
     this.state = 'closed';
-    for (const wake of this.waiters) wake();
-    await this.consumer.disconnect();
-  }
-
-  private async onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
-    const deserialize = deserializerFor(this.options.deserializer ?? 'json');
-    let last: string | undefined;
-    const key = `${batch.topic}:${batch.partition}`;
-    for (const message of batch.messages) {
-      if (isStale() || this.state !== 'running') break;
-      last = message.offset;
-      // Already buffered or returned: a re-fetch of a partition kept across a rebalance.
-      if (Number(message.offset) <= (this.bufferedUpTo.get(key) ?? -1)) continue;
-      this.bufferedUpTo.set(key, Number(message.offset));
-      let value: unknown = null;
-      let error: Error | undefined;
-      try {
-        value = deserialize(message.value, batch.topic, batch.partition, message.offset);
-      } catch (cause) {
-        error = cause as Error;
-      }
-      this.buffer.push({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        key: decodeKey(message.key),
-        value,
-        headers: decodeHeaders(message.headers),
-        timestamp: message.timestamp,
-        message,
-        error,
-      });
-    }
-    if (last !== undefined) resolveOffset(last);
-    if (this.buffer.length >= (this.options.maxBufferedMessages ?? 1000)) this.pauseAll();
-    for (const wake of this.waiters) wake();
-  }
-
-  private onAssignment(memberAssignment: Record<string, number[]>): void {
-    this.assigned.clear();
-    for (const [topic, partitions] of Object.entries(memberAssignment)) {
-      for (const partition of partitions) this.assigned.add(`${topic}:${partition}`);
-    }
-    // Records of revoked partitions are the new owner's now.
-    for (let i = this.buffer.length - 1; i >= 0; i--) {
-      const { topic, partition } = this.buffer[i];
-      if (!this.assigned.has(`${topic}:${partition}`)) this.buffer.splice(i, 1);
-    }
-    for (const key of this.polledUpTo.keys()) if (!this.assigned.has(key)) this.polledUpTo.delete(key);
-    // A revoked partition that comes back is read from its committed offset again.
-    for (const key of this.bufferedUpTo.keys()) if (!this.assigned.has(key)) this.bufferedUpTo.delete(key);
-    // kafkajs forgets pauses when it restarts after a crash: pause again if the buffer is full.
-    if (this.paused) {
-      this.paused = false;
-      if (this.buffer.length >= (this.options.maxBufferedMessages ?? 1000)) this.pauseAll();
-    }
-  }
-
-  private waitForRecords(timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, timeoutMs);
-      this.waiters.add(wake);
-    });
-  }
-
-  private pauseAll(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
-  }
-
-  private resumeIfDrained(): void {
-    if (!this.paused || this.buffer.length > (this.options.maxBufferedMessages ?? 1000) / 2) return;
-    this.paused = false;
-    try {
-      this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
-    } catch (error) {
-      this.logger?.warn(`PollingConsumer "${this.options.groupId}": resume failed: ${describeError(error)}`);
-    }
+    this.fetcher.clear();
+    // A join in flight completes first (bounded): kafkajs sends no LeaveGroup for a member that is
+    // still joining, so it would stay listed in the group until its session timeout.
+    if (this.joining) await settlesWithin(this.joining, JOIN_WAIT_ON_CLOSE_MS);
+    if (connected) await this.kafka.disconnect();
   }
 }

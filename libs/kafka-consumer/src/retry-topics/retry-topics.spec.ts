@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { ATTEMPTS_HEADER, DEAD_LETTER_HEADERS as H, RETRY_TOPIC_HEADERS as R } from '../kafka-consumer.constants.js';
-import { resolveHandlerOptions, resolveModuleOptions, resolveRetryTopics } from '../kafka-consumer.options.js';
+import type { KafkaMessage } from 'kafkajs';
 import {
-  forwardedBy,
-  priorAttempts,
-  resolveRetryStage,
-  retryDueAt,
-  retryTopicName,
-  retryTopicNames,
-} from './retry-topics.js';
+  ATTEMPTS_HEADER,
+  DEAD_LETTER_HEADERS as H,
+  FORWARDED_BY_HEADER,
+  RETRY_TOPIC_HEADERS as R,
+} from '../kafka-consumer.constants.js';
+import { resolveHandlerOptions, resolveModuleOptions, resolveRetryTopics } from '../kafka-consumer.options.js';
+import { forwardedBy, priorAttempts, retryDueAt, retryTopicName, retryTopicNames } from './retry-topics.js';
 
 describe('retry topic names and stages', () => {
   it("uses Spring Kafka's default naming", () => {
@@ -17,26 +16,51 @@ describe('retry topic names and stages', () => {
     expect(retryTopicNames('orders', [1000, 5000])).toEqual(['orders-retry-1000', 'orders-retry-5000']);
   });
 
-  it('finds the stage from the topic and the original-topic header', () => {
-    const headers = { [H.originalTopic]: Buffer.from('orders') };
-    expect(resolveRetryStage('orders', {}, [1000, 5000])).toEqual({ sourceTopic: 'orders', stage: 0 });
-    expect(resolveRetryStage('orders-retry-1000', headers, [1000, 5000])).toEqual({ sourceTopic: 'orders', stage: 1 });
-    expect(resolveRetryStage('orders-retry-5000', headers, [1000, 5000])).toEqual({ sourceTopic: 'orders', stage: 2 });
-    expect(resolveRetryStage('orders-retry-9', headers, [1000, 5000])).toEqual({
-      sourceTopic: 'orders-retry-9',
-      stage: 0,
-    });
-  });
-
-  it('reads the due time, prior attempts and forwarding group from headers', () => {
-    expect(retryDueAt({ [R.backoffTimestamp]: Buffer.from('1700000000000') })).toBe(1700000000000);
-    expect(retryDueAt({})).toBe(0);
-    expect(retryDueAt({ [R.backoffTimestamp]: Buffer.from('soon') })).toBe(0);
+  it('reads prior attempts from headers', () => {
     expect(priorAttempts({ [ATTEMPTS_HEADER]: Buffer.from('4') })).toBe(4);
     expect(priorAttempts(undefined)).toBe(0);
+  });
+
+  it('decides ownership by the forwarded-by header, falling back to the original consumer group', () => {
+    expect(forwardedBy({ [FORWARDED_BY_HEADER]: Buffer.from('billing') }, 'billing')).toBe(true);
+    expect(forwardedBy({ [FORWARDED_BY_HEADER]: Buffer.from('analytics') }, 'billing')).toBe(false);
+    // An inherited original-consumer-group never overrides the forwarding group.
+    const replayed = { [FORWARDED_BY_HEADER]: Buffer.from('billing'), [H.originalConsumerGroup]: Buffer.from('other') };
+    expect(forwardedBy(replayed, 'billing')).toBe(true);
     expect(forwardedBy({ [H.originalConsumerGroup]: Buffer.from('billing') }, 'billing')).toBe(true);
     expect(forwardedBy({ [H.originalConsumerGroup]: Buffer.from('analytics') }, 'billing')).toBe(false);
     expect(forwardedBy({}, 'billing')).toBe(true);
+  });
+});
+
+const forwarded = (backoff: string | undefined, timestamp = '1700000000000') =>
+  ({
+    offset: '0',
+    timestamp,
+    headers: backoff === undefined ? {} : { [R.backoffTimestamp]: Buffer.from(backoff) },
+  }) as unknown as KafkaMessage;
+
+describe('retryDueAt', () => {
+  it('is the backoff header when within the stage delay after the record timestamp', () => {
+    expect(retryDueAt(forwarded('1700000001000'), 1000, 1700000000500)).toEqual({
+      dueAt: 1700000001000,
+      capped: false,
+    });
+    expect(retryDueAt(forwarded(undefined), 1000, 1)).toEqual({ dueAt: 0, capped: false });
+    expect(retryDueAt(forwarded('soon'), 1000, 1)).toEqual({ dueAt: 0, capped: false });
+  });
+
+  it('caps a bogus or far-future header at the record timestamp + the stage delay', () => {
+    expect(retryDueAt(forwarded('9'.repeat(400)), 1000, 1700000000500)).toEqual({
+      dueAt: 1700000001000,
+      capped: true,
+    });
+    expect(retryDueAt(forwarded(String(1700000000000 + 3_600_000)), 1000, 1700000000500).dueAt).toBe(1700000001000);
+  });
+
+  it('caps at first sight + the stage delay when the record timestamp is ahead too (clock skew)', () => {
+    const skewed = forwarded(String(1700003601000), String(1700003600000));
+    expect(retryDueAt(skewed, 1000, 1700000000000)).toEqual({ dueAt: 1700000001000, capped: true });
   });
 });
 
@@ -46,6 +70,7 @@ describe('retryTopics option', () => {
     expect(resolveRetryTopics('retryTopics', { delaysMs: [1000, 0] })).toEqual({
       delaysMs: [1000, 0],
       createTopics: false,
+      keyOrdered: false,
     });
     expect(resolveRetryTopics('retryTopics', { delaysMs: [5], createTopics: true })?.createTopics).toBe(true);
   });
@@ -68,6 +93,13 @@ describe('retryTopics option', () => {
     );
   });
 
+  it('takes keyOrdered, off by default, and rejects a non-boolean', () => {
+    expect(resolveRetryTopics('retryTopics', { delaysMs: [5], keyOrdered: true })?.keyOrdered).toBe(true);
+    expect(() => resolveRetryTopics('retryTopics', { delaysMs: [5], keyOrdered: 'yes' })).toThrow(
+      /"retryTopics.keyOrdered"/,
+    );
+  });
+
   it('turns in-process retry off for the handler, keeping the module classification, unless the handler sets retry', () => {
     class Fatal extends Error {}
     const module = resolveModuleOptions({
@@ -77,7 +109,7 @@ describe('retryTopics option', () => {
     });
     const withTopics = resolveHandlerOptions('h', { retryTopics: { delaysMs: [100] } }, module);
     expect(withTopics.retry).toMatchObject({ attempts: 1, nonRetriable: [Fatal] });
-    expect(withTopics.retryTopics).toEqual({ delaysMs: [100], createTopics: false });
+    expect(withTopics.retryTopics).toEqual({ delaysMs: [100], createTopics: false, keyOrdered: false });
     const both = resolveHandlerOptions('h', { retryTopics: { delaysMs: [100] }, retry: { attempts: 2 } }, module);
     expect(both.retry).toMatchObject({ attempts: 2 });
     expect(resolveHandlerOptions('h', {}, module).retry).toMatchObject({ attempts: 5 });

@@ -104,6 +104,14 @@ describe('decodeHeaders', () => {
     expect(decoded.present).toBe('x');
   });
 
+  it('decodes a null header value (as kafkajs reads one written by the Java client) as null, not "null"', () => {
+    // kafkajs's types say Buffer | string, but its record decoder yields null for a null value.
+    const raw = { traceparent: null, tag: [utf8('a'), null] } as unknown as Parameters<typeof decodeHeaders>[0];
+    const decoded = decodeHeaders(raw);
+    expect(decoded.traceparent).toBeNull();
+    expect(decoded.tag).toEqual(['a', null]);
+  });
+
   it('decodes an empty buffer as an empty string', () => {
     expect(decodeHeaders({ blank: Buffer.alloc(0) })).toEqual({ blank: '' });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { resolveModuleOptions, type ConsumeTopicOptions } from '../kafka-consumer.options.js';
-import { planGroups, type HandlerDefinition } from './consumer-group.plan.js';
+import { handlerDefinition, planGroups, type HandlerDefinition } from './consumer-group.plan.js';
 
 class PostgresStore {
   readonly kind = 'postgres';
@@ -207,5 +207,27 @@ describe('planGroups', () => {
     );
     expect(error.message).toContain(`"@ConsumeTopic('orders') on Orders.handle: commit"`);
     expect(error.message).toContain('"later"');
+  });
+});
+
+describe('handlerDefinition (hybrid apps: Nest hands every transport the handlers that name none)', () => {
+  const extras = { kafkaConsumer: true, handlerName: 'Orders.bill', options: { groupId: 'billing' } };
+
+  it('takes a @ConsumeTopic handler with its topic, name and options', () => {
+    expect(handlerDefinition({ topic: 'orders', groupId: 'billing' }, 'cb', extras)).toEqual({
+      topic: 'orders',
+      name: 'Orders.bill',
+      options: { groupId: 'billing' },
+      callback: 'cb',
+    });
+  });
+
+  it('marks handlers of other transports foreign, and planGroups leaves them alone', () => {
+    const sum = handlerDefinition({ cmd: 'sum' }, 'sum-cb', {});
+    const audit = handlerDefinition('audit', 'audit-cb', {});
+    expect(sum.foreign).toBe(true);
+    expect(audit.foreign).toBe(true);
+    const groups = planGroups([sum, audit, handlerDefinition({ topic: 'orders' }, 'cb', extras)], withDefaultGroup);
+    expect(groups.map((g) => [g.groupId, [...g.handlers.keys()]])).toEqual([['billing', ['orders']]]);
   });
 });

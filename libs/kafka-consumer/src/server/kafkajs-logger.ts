@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { logLevel, type logCreator } from 'kafkajs';
+import { redactSecrets } from '../kafka-consumer.redaction.js';
 
 /**
  * kafkajs logs every error response at ERROR, including the ones a group member expects around a
@@ -20,7 +21,7 @@ export function nestLogCreator(logger: LoggerService): logCreator {
     ({ level, log }) => {
       const { message, ...extra } = log;
       const detail = extra.error ? ` (${String(extra.error)})` : '';
-      const line = `${extra.groupId ? `[${String(extra.groupId)}] ` : ''}${String(message)}${detail}`;
+      const line = redactSecrets(`${extra.groupId ? `[${String(extra.groupId)}] ` : ''}${String(message)}${detail}`);
       if (level === logLevel.ERROR && EXPECTED_ERRORS.some((text) => line.includes(text))) {
         return logger.debug?.(line);
       }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
 import { OffsetStore, type OffsetStoreScope, type TopicPartitionOffset } from '../offset-stores/offset-store.js';
 import { DEFAULT_BACKOFF } from '../util/backoff.js';
-import { OffsetCommitter } from './offset-committer.js';
+import { OffsetStoreTimeoutError } from '../errors/offset-store-timeout.error.js';
+import { OffsetCommitter, isRebalanceError } from './offset-committer.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
 
 const host: PartitionWorkerHost = {
@@ -98,5 +99,57 @@ describe('OffsetCommitter with a fencing store', () => {
     const committer = new OffsetCommitter('g', store, scope, () => workers, 1000, logger);
     await expect(committer.flush()).rejects.toBe(down);
     expect(workers[0].tracker.lastCommitted).toBeNull();
+  });
+});
+
+const protocolError = (type: string) => Object.assign(new Error(`The group is rebalancing (${type})`), { type });
+
+describe('isRebalanceError', () => {
+  it('recognises a protocol error of the rebalance kind, and nothing else', () => {
+    expect(isRebalanceError(protocolError('REBALANCE_IN_PROGRESS'))).toBe(true);
+    expect(isRebalanceError(protocolError('ILLEGAL_GENERATION'))).toBe(true);
+    expect(isRebalanceError(protocolError('UNKNOWN_TOPIC_OR_PARTITION'))).toBe(false);
+    expect(isRebalanceError(new Error('boom'))).toBe(false);
+    expect(isRebalanceError(null)).toBe(false);
+  });
+
+  it("sees through kafkajs' retrier wrapping (KafkaJSNonRetriableError cause, originalError) (R4)", () => {
+    const wrapped = Object.assign(new Error('Specified group generation id is not valid'), {
+      name: 'KafkaJSNonRetriableError',
+      cause: protocolError('ILLEGAL_GENERATION'),
+    });
+    const retriesExceeded = Object.assign(new Error('The group is rebalancing'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: protocolError('REBALANCE_IN_PROGRESS'),
+    });
+    expect(isRebalanceError(wrapped)).toBe(true);
+    expect(isRebalanceError(retriesExceeded)).toBe(true);
+    expect(isRebalanceError(Object.assign(new Error('x'), { cause: new Error('y') }))).toBe(false);
+  });
+});
+
+describe('OffsetCommitter with a store whose save() never settles (S10)', () => {
+  class HungStore extends OffsetStore {
+    saves = 0;
+    async load() {
+      return [];
+    }
+    save(): Promise<void> {
+      this.saves++;
+      return new Promise<void>(() => undefined);
+    }
+  }
+
+  it('fails the save after saveTimeoutMs with OffsetStoreTimeoutError, and the next commit saves again', async () => {
+    const store = new HungStore();
+    const workers = [workerAt(0, 3, 1)];
+    const committer = new OffsetCommitter('g', store, scope, () => workers, 1000, logger, undefined, 20);
+    const error = await committer.flush().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OffsetStoreTimeoutError);
+    expect((error as OffsetStoreTimeoutError).code).toBe('KAFKA_CONSUMER_OFFSET_STORE_TIMEOUT');
+    expect(String((error as Error).message)).toContain('offsetStoreSaveTimeoutMs=20');
+    await expect(committer.flush()).rejects.toBeInstanceOf(OffsetStoreTimeoutError);
+    expect(store.saves).toBe(2);
+    committer.close();
   });
 });

@@ -1,8 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
+import { OffsetStoreTimeoutError } from '../errors/offset-store-timeout.error.js';
 import { StaleOffsetWriteError } from '../errors/stale-offset-write.error.js';
+import { DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS } from '../kafka-consumer.options.js';
 import { commitFailed } from '../kafka-consumer.messages.js';
 import type { OffsetStore, OffsetStoreScope, TopicPartitionOffset } from '../offset-stores/offset-store.js';
 import type { PartitionWorker } from './partition-worker.js';
+import { NO_OBSERVER, type GroupObserver } from '../observability/group-observer.js';
 
 /** Errors that mean "this member's generation is over": expected around rebalances, not failures. */
 const REBALANCE_ERRORS = new Set([
@@ -16,9 +19,14 @@ const REBALANCE_ERRORS = new Set([
   'FENCED_INSTANCE_ID',
 ]);
 
+/** True for a rebalance protocol error, also when kafkajs' retrier wrapped it (`cause`, `originalError`). */
 export function isRebalanceError(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && REBALANCE_ERRORS.has(type);
+  let current = error as { type?: unknown; cause?: unknown; originalError?: unknown } | null | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (typeof current.type === 'string' && REBALANCE_ERRORS.has(current.type)) return true;
+    current = (current.cause ?? current.originalError) as typeof current;
+  }
+  return false;
 }
 
 /**
@@ -42,6 +50,10 @@ export class OffsetCommitter {
     private readonly logger: LoggerService,
     /** The store fenced these partitions off (`StaleOffsetWriteError`): another member owns them now. */
     private readonly onPartitionsLost: (workers: PartitionWorker[]) => void = () => undefined,
+    /** A save that takes longer fails with `OffsetStoreTimeoutError`, so one hung call cannot freeze every later commit. */
+    private readonly saveTimeoutMs: number = DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS,
+    /** Told of every save, its duration and failures (health, events, metrics). */
+    private readonly observer: GroupObserver = NO_OBSERVER,
   ) {}
 
   /** Offsets advanced while records keep flowing: commit within `commitIntervalMs`. */
@@ -111,7 +123,14 @@ export class OffsetCommitter {
       offsets.push({ topic: worker.topic, partition: worker.partition, offset: String(offset), epoch: worker.epoch });
     }
     if (offsets.length === 0) return;
-    await this.saveUnlessLost(batch, offsets);
+    const startedAt = performance.now();
+    try {
+      await this.saveUnlessLost(batch, offsets);
+    } catch (error) {
+      this.observer.commitFailed(error, performance.now() - startedAt);
+      throw error;
+    }
+    this.observer.committed(offsets.length, performance.now() - startedAt);
   }
 
   /**
@@ -124,7 +143,7 @@ export class OffsetCommitter {
   ): Promise<void> {
     while (batch.length > 0) {
       try {
-        await this.store.save(this.scope, offsets);
+        await this.saveWithTimeout(offsets);
         for (const { worker, offset } of batch) worker.tracker.markCommitted(offset);
         return;
       } catch (error) {
@@ -138,5 +157,17 @@ export class OffsetCommitter {
         offsets = offsets.filter((o) => batch.some(({ worker }) => worker.key === `${o.topic}:${o.partition}`));
       }
     }
+  }
+
+  private saveWithTimeout(offsets: TopicPartitionOffset[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new OffsetStoreTimeoutError(this.groupId, 'save', this.saveTimeoutMs)),
+        this.saveTimeoutMs,
+      );
+      timer.unref();
+    });
+    return Promise.race([this.store.save(this.scope, offsets), timeout]).finally(() => clearTimeout(timer));
   }
 }

@@ -1,71 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionTracker } from './partition-tracker.js';
-
-function trackerWith(offsets: number[], mode: 'auto' | 'manual' = 'auto'): PartitionTracker {
-  const tracker = new PartitionTracker(mode);
-  for (const offset of offsets) expect(tracker.register(offset)).toBe(true);
-  return tracker;
-}
-
-/** Deterministic PRNG (mulberry32) so a failing random case can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const result = [...items];
-  for (let i = result.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [result[i], result[j]] = [result[j], result[i]];
-  }
-  return result;
-}
-
-/** The obvious, slow definition the tracker must agree with. */
-class ReferenceModel {
-  private readonly registered: number[] = [];
-  private readonly done = new Set<number>();
-  committed: number | null = null;
-
-  register(offset: number): void {
-    this.registered.push(offset);
-  }
-
-  markDone(offset: number): void {
-    this.done.add(offset);
-  }
-
-  /** Next offset after the longest prefix of registered offsets that are all done. */
-  doneUpTo(): number | null {
-    let next: number | null = null;
-    for (const offset of this.registered) {
-      if (!this.done.has(offset)) break;
-      next = offset + 1;
-    }
-    return next;
-  }
-
-  committableOffset(): number | null {
-    const next = this.doneUpTo();
-    if (next === null || (this.committed !== null && next <= this.committed)) return null;
-    return next;
-  }
-
-  pendingCount(): number {
-    return this.registered.filter((offset) => !this.done.has(offset)).length;
-  }
-
-  firstPendingOffset(): number | null {
-    return this.registered.find((offset) => !this.done.has(offset)) ?? null;
-  }
-}
+import { trackerWith } from './partition-tracker.spec-helpers.js';
 
 describe('PartitionTracker', () => {
   describe('auto mode', () => {
@@ -263,179 +198,6 @@ describe('PartitionTracker', () => {
     });
   });
 
-  describe('manual mode', () => {
-    it('does not make a finished offset committable without an acknowledgement', () => {
-      const tracker = trackerWith([0, 1], 'manual');
-      tracker.finish(0);
-      tracker.finish(1);
-      expect(tracker.committableOffset()).toBeNull();
-      expect(tracker.pendingCount).toBe(2);
-    });
-
-    it('commits the acknowledged offset itself, even before its handler finishes', () => {
-      const tracker = trackerWith([0, 1], 'manual');
-      tracker.acknowledge(0);
-      expect(tracker.committableOffset()).toBe(1);
-      tracker.finish(0);
-      expect(tracker.committableOffset()).toBe(1);
-    });
-
-    it('covers earlier finished offsets with an acknowledgement', () => {
-      const tracker = trackerWith([0, 1, 2, 3], 'manual');
-      tracker.finish(0);
-      tracker.finish(1);
-      tracker.acknowledge(2);
-      expect(tracker.committableOffset()).toBe(3);
-      expect(tracker.firstPendingOffset).toBe(3);
-    });
-
-    it('never passes an earlier offset that is still unfinished', () => {
-      const tracker = trackerWith([0, 1, 2, 3], 'manual');
-      tracker.finish(0);
-      tracker.acknowledge(2);
-      expect(tracker.committableOffset()).toBe(1);
-      expect(tracker.firstPendingOffset).toBe(1);
-    });
-
-    it('makes an earlier offset done when it finishes after a later acknowledgement', () => {
-      const tracker = trackerWith([0, 1, 2, 3], 'manual');
-      tracker.acknowledge(2);
-      expect(tracker.committableOffset()).toBeNull();
-      tracker.finish(1);
-      expect(tracker.committableOffset()).toBeNull();
-      tracker.finish(0);
-      expect(tracker.committableOffset()).toBe(3);
-    });
-
-    it('does not cover an offset after the acknowledged one', () => {
-      const tracker = trackerWith([0, 1, 2], 'manual');
-      tracker.finish(1);
-      tracker.finish(2);
-      tracker.acknowledge(0);
-      expect(tracker.committableOffset()).toBe(1);
-      tracker.finish(0);
-      expect(tracker.committableOffset()).toBe(1);
-    });
-
-    it('does not pre-acknowledge offsets registered after an acknowledgement beyond the highest offset', () => {
-      const tracker = trackerWith([0], 'manual');
-      tracker.acknowledge(5);
-      expect(tracker.committableOffset()).toBeNull();
-      tracker.finish(0);
-      expect(tracker.committableOffset()).toBe(1);
-      tracker.register(3);
-      tracker.finish(3);
-      expect(tracker.committableOffset()).toBe(1);
-    });
-
-    it('keeps the highest acknowledgement when an older one arrives late', () => {
-      const tracker = trackerWith([0, 1, 2], 'manual');
-      tracker.acknowledge(1);
-      tracker.acknowledge(0);
-      tracker.finish(0);
-      expect(tracker.committableOffset()).toBe(2);
-    });
-
-    it('acknowledges across compaction gaps', () => {
-      const tracker = trackerWith([4, 10, 11], 'manual');
-      tracker.finish(4);
-      tracker.acknowledge(10);
-      expect(tracker.committableOffset()).toBe(11);
-    });
-  });
-
-  describe('compaction of settled entries', () => {
-    it('stays correct past the 1024-entry compaction threshold with in-order completion', () => {
-      const tracker = new PartitionTracker();
-      for (let offset = 0; offset < 3000; offset++) tracker.register(offset);
-      for (let offset = 0; offset < 2500; offset++) tracker.finish(offset);
-      expect(tracker.committableOffset()).toBe(2500);
-      expect(tracker.pendingCount).toBe(500);
-      expect(tracker.firstPendingOffset).toBe(2500);
-      tracker.finish(2501);
-      expect(tracker.committableOffset()).toBe(2500);
-      tracker.finish(2500);
-      expect(tracker.committableOffset()).toBe(2502);
-      expect(tracker.register(2999)).toBe(false);
-      expect(tracker.register(3000)).toBe(true);
-    });
-
-    it.each([1, 2, 3])(
-      'agrees with a reference model for 10k offsets with gaps, completed in random order (seed %i)',
-      (seed) => {
-        const random = seededRandom(seed);
-        const offsets: number[] = [];
-        for (let offset = 0, i = 0; i < 10_000; i++) {
-          offsets.push(offset);
-          offset += random() < 0.1 ? 2 + Math.floor(random() * 5) : 1;
-        }
-        const tracker = new PartitionTracker();
-        const model = new ReferenceModel();
-        // Register in windows and complete each window in random order, as a fetch loop would.
-        const window = 700;
-        for (let start = 0; start < offsets.length; start += window) {
-          const batch = offsets.slice(start, start + window);
-          for (const offset of batch) {
-            expect(tracker.register(offset)).toBe(true);
-            model.register(offset);
-          }
-          for (const [i, offset] of shuffle(batch, random).entries()) {
-            tracker.finish(offset);
-            model.markDone(offset);
-            if (i % 97 === 0) {
-              expect(tracker.committableOffset()).toBe(model.committableOffset());
-              expect(tracker.pendingCount).toBe(model.pendingCount());
-              expect(tracker.firstPendingOffset).toBe(model.firstPendingOffset());
-            }
-            if (i % 301 === 0) {
-              const committable = tracker.committableOffset();
-              if (committable !== null) {
-                tracker.markCommitted(committable);
-                model.committed = committable;
-              }
-            }
-          }
-          expect(tracker.committableOffset()).toBe(model.committableOffset());
-        }
-        expect(tracker.committableOffset()).toBe(offsets[offsets.length - 1] + 1);
-        expect(tracker.pendingCount).toBe(0);
-        expect(tracker.firstPendingOffset).toBeNull();
-      },
-    );
-
-    it('agrees with a reference model in manual mode with random finishes and acknowledgements', () => {
-      const random = seededRandom(42);
-      const tracker = new PartitionTracker('manual');
-      const model = new ReferenceModel();
-      const registered: number[] = [];
-      const finished = new Set<number>();
-      let ackedUpTo = -1;
-      for (let offset = 0; offset < 5000; offset++) {
-        tracker.register(offset);
-        model.register(offset);
-        registered.push(offset);
-      }
-      for (const [i, offset] of shuffle(registered, random).entries()) {
-        tracker.finish(offset);
-        finished.add(offset);
-        if (offset <= ackedUpTo) model.markDone(offset);
-        if (random() < 0.05) {
-          tracker.acknowledge(offset);
-          ackedUpTo = Math.max(ackedUpTo, offset);
-          model.markDone(offset);
-          for (const earlier of registered) {
-            if (earlier > offset) break;
-            if (finished.has(earlier)) model.markDone(earlier);
-          }
-        }
-        if (i % 7 === 0) expect(tracker.committableOffset()).toBe(model.committableOffset());
-      }
-      expect(tracker.committableOffset()).toBe(model.committableOffset());
-      expect(tracker.pendingCount).toBe(model.pendingCount());
-      expect(tracker.firstPendingOffset).toBe(model.firstPendingOffset());
-    });
-  });
-
   it('offers the committable offset again after forgetCommitted() (a new group generation)', () => {
     const tracker = new PartitionTracker('auto');
     tracker.register(0);
@@ -444,5 +206,34 @@ describe('PartitionTracker', () => {
     expect(tracker.committableOffset()).toBeNull();
     tracker.forgetCommitted();
     expect(tracker.committableOffset()).toBe(1);
+  });
+
+  it('skipThrough: trailing offsets without records (commit markers) are covered once everything before is done', () => {
+    const tracker = new PartitionTracker('auto');
+    tracker.register(0);
+    tracker.register(1);
+    tracker.skipThrough(2);
+    expect(tracker.highestOffset).toBe(2);
+    expect(tracker.pendingCount).toBe(2);
+    tracker.finish(1);
+    expect(tracker.committableOffset()).toBeNull();
+    tracker.finish(0);
+    expect(tracker.committableOffset()).toBe(3);
+    // At or below the highest registered offset: nothing changes.
+    tracker.skipThrough(2);
+    tracker.register(3);
+    expect(tracker.committableOffset()).toBe(3);
+    tracker.finish(3);
+    expect(tracker.committableOffset()).toBe(4);
+  });
+
+  it('skipThrough in manual mode: the markers follow the ctx.commit() of the records before them', () => {
+    const tracker = new PartitionTracker('manual');
+    tracker.register(0);
+    tracker.skipThrough(1);
+    tracker.finish(0);
+    expect(tracker.committableOffset()).toBeNull();
+    tracker.acknowledge(0);
+    expect(tracker.committableOffset()).toBe(2);
   });
 });

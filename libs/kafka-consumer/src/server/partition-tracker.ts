@@ -48,6 +48,20 @@ export class PartitionTracker {
     return true;
   }
 
+  /**
+   * Offsets after the highest registered one up to `offset` hold no record to process (the
+   * commit markers of a transactional topic, aborted records): once everything registered before
+   * them is done, the committable offset moves past them. Ignored at or below the highest
+   * registered offset.
+   */
+  skipThrough(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset <= this.highestRegistered) return;
+    const entry: Entry = { offset, finished: true, done: true };
+    this.order.push(entry);
+    this.highestRegistered = offset;
+    this.advance();
+  }
+
   /** The handler finished with `offset`. In auto mode that makes it committable. */
   finish(offset: number): void {
     const entry = this.entries.get(offset);
@@ -70,6 +84,19 @@ export class PartitionTracker {
       if (entry.offset > offset) break;
       if (entry.finished) this.markDone(entry);
     }
+    this.advance();
+  }
+
+  /**
+   * Manual mode: `offset` was settled without a commit of its own (dead-lettered, forwarded to a
+   * retry topic, passed over): it no longer holds the committable offset back. Unlike
+   * `acknowledge`, earlier records are not covered: they wait for their own `ctx.commit()`.
+   */
+  markSettled(offset: number): void {
+    const entry = this.entries.get(offset);
+    if (!entry) return;
+    entry.finished = true;
+    this.markDone(entry);
     this.advance();
   }
 
@@ -98,6 +125,14 @@ export class PartitionTracker {
   /** Offsets registered and not yet done. */
   get pendingCount(): number {
     return this.notDone;
+  }
+
+  /**
+   * Registered offsets from the first one not done on: what is not committable yet, including
+   * records done out of order behind an unfinished one.
+   */
+  get uncommittedCount(): number {
+    return this.order.length - this.head;
   }
 
   /** Highest registered offset, -1 when none. */

@@ -1,32 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REDELIVERY } from '../kafka-consumer.options.js';
+import { BufferBudget } from './buffer-budget.js';
 import { PartitionWorker, type PartitionWorkerHost } from './partition-worker.js';
-
-const record = (offset: number) =>
-  ({ offset: String(offset), key: null, value: null, timestamp: '0', attributes: 0 }) as unknown as KafkaMessage;
-
-/** A host whose dispatches wait until the test releases them, recording everything. */
-function fakeHost() {
-  const dispatched: string[] = [];
-  const progress: Array<{ offset: number | null; idle: boolean }> = [];
-  const pending: Array<() => void> = [];
-  const host: PartitionWorkerHost = {
-    dispatch: (_worker, message) => {
-      dispatched.push(message.offset);
-      return new Promise<boolean>((resolve) => pending.push(() => resolve(true)));
-    },
-    onRedelivery: () => undefined,
-    setFetchPaused: () => undefined,
-    dueAt: () => 0,
-    onProgress: (worker, idle) => progress.push({ offset: worker.tracker.committableOffset(), idle }),
-  };
-  const settleNext = async () => {
-    pending.shift()?.();
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  };
-  return { host, dispatched, progress, settleNext };
-}
+import { fakeHost, record, sized } from './partition-worker.spec-helpers.js';
 
 describe('PartitionWorker', () => {
   it('processes records in offset order, one at a time', async () => {
@@ -45,8 +21,8 @@ describe('PartitionWorker', () => {
   it('skips records at or below an offset it already holds (a re-fetch after a rebalance)', () => {
     const { host, dispatched } = fakeHost();
     const worker = new PartitionWorker('t', 0, 'auto', host, 100, DEFAULT_REDELIVERY, true);
-    expect(worker.enqueue([record(5), record(6)])).toBe(2);
-    expect(worker.enqueue([record(5), record(6), record(7)])).toBe(1);
+    expect(worker.enqueue([record(5), record(6)])).toBe('6');
+    expect(worker.enqueue([record(5), record(6), record(7)])).toBe('7');
     expect(dispatched).toEqual(['5']);
     expect(worker.queued).toBe(3);
   });
@@ -129,5 +105,67 @@ describe('PartitionWorker', () => {
     expect(calls).toBe(2);
     expect(worker.tracker.committableOffset()).toBe(1);
     expect(String(worker.lastError)).toContain('logger exploded');
+  });
+
+  it('manual mode: pauses fetching once maxPendingRecords records wait for ctx.commit(), warns once, resumes after it (M2)', async () => {
+    const fake = fakeHost();
+    const worker = new PartitionWorker('t', 0, 'manual', fake.host, 100, DEFAULT_REDELIVERY, true, {
+      maxPendingRecords: 3,
+    });
+    worker.enqueue([record(0), record(1)]);
+    for (let i = 0; i < 2; i++) await fake.settleNext();
+    expect(fake.fetchPaused).toBe(false);
+    // Only one more record fits under the cap; the rest of the batch is fetched again later.
+    expect(worker.enqueue([record(2), record(3)])).toBe('2');
+    expect(fake.fetchPaused).toBe(true);
+    await fake.settleNext();
+    expect(worker.tracker.pendingCount).toBe(3);
+    expect(worker.enqueue([record(3)])).toBeNull();
+    expect(fake.fetchPaused).toBe(true);
+    expect(fake.limitWarnings).toBe(1);
+    worker.acknowledge(2);
+    expect(worker.tracker.pendingCount).toBe(0);
+    expect(fake.fetchPaused).toBe(false);
+  });
+
+  it('manual mode: a dead-lettered or passed-over record counts as acknowledged by itself (M2)', async () => {
+    const fake = fakeHost();
+    const worker = new PartitionWorker('t', 0, 'manual', fake.host, 100, DEFAULT_REDELIVERY, true);
+    worker.enqueue([record(0), record(1)]);
+    worker.acknowledge(0);
+    await fake.settleNext();
+    worker.markSettled(1);
+    await fake.settleNext();
+    expect(worker.tracker.committableOffset()).toBe(2);
+    // Auto mode: settling is the handler's return, nothing to mark early.
+    const auto = new PartitionWorker('t', 1, 'auto', fakeHost().host, 100, DEFAULT_REDELIVERY, true);
+    auto.enqueue([record(0)]);
+    auto.markSettled(0);
+    expect(auto.tracker.committableOffset()).toBeNull();
+  });
+
+  it("covers a batch's trailing transaction markers once its records are processed", async () => {
+    const fake = fakeHost();
+    const worker = new PartitionWorker('t', 0, 'auto', fake.host, 100, DEFAULT_REDELIVERY, true);
+    expect(worker.enqueue([record(0), record(1)], '2')).toBe('2');
+    await fake.settleNext();
+    expect(worker.tracker.committableOffset()).toBe(1);
+    await fake.settleNext();
+    expect(worker.tracker.committableOffset()).toBe(3);
+    // A batch of markers only (kafkajs does not hand it to eachBatch), right after what is held.
+    worker.skipFiltered('3', '4');
+    expect(worker.tracker.committableOffset()).toBe(5);
+    expect(fake.progress.at(-1)).toEqual({ offset: 5, idle: true });
+    // Not contiguous with what is held: records in between were never fetched here.
+    worker.skipFiltered('7', '8');
+    expect(worker.tracker.committableOffset()).toBe(5);
+  });
+
+  it('does not cover the markers of a batch it took only in part', () => {
+    const budget = new BufferBudget(150);
+    const fake = fakeHost();
+    const worker = new PartitionWorker('t', 0, 'auto', fake.host, 100, DEFAULT_REDELIVERY, true, { buffer: budget });
+    expect(worker.enqueue([sized(0, 100), sized(1, 100)], '2')).toBe('0');
+    expect(worker.tracker.highestOffset).toBe(0);
   });
 });

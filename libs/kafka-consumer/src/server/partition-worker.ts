@@ -1,49 +1,44 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { CommitMode } from '../kafka-consumer.options.js';
-import { backoffDelay, type ResolvedBackoff } from '../util/backoff.js';
+import type { ResolvedBackoff } from '../util/backoff.js';
+import { BufferBudget } from './buffer-budget.js';
+import { FetchPause } from './fetch-pause.js';
+import { PartitionDrain } from './partition-drain.js';
 import { PartitionTracker } from './partition-tracker.js';
+import type {
+  PartitionState,
+  PartitionWorkerHost,
+  PartitionWorkerLimits,
+  PauseSource,
+} from './partition-worker.types.js';
 
-/** What a partition worker needs from its consumer group runner. */
-export interface PartitionWorkerHost {
-  /** Runs one record through its handler; resolves true when it is settled (processed or dead-lettered). */
-  dispatch(worker: PartitionWorker, message: KafkaMessage): Promise<boolean>;
-  /** A record failed and will be delivered again after `delayMs`. */
-  onRedelivery(worker: PartitionWorker, message: KafkaMessage, delayMs: number): void;
-  setFetchPaused(worker: PartitionWorker, paused: boolean): void;
-  /** Epoch ms before which `message` must not be dispatched (retry topics); 0 for now. */
-  dueAt(worker: PartitionWorker, message: KafkaMessage): number;
-  /** Offsets became committable. `idle`: the queue drained (end of batch). */
-  onProgress(worker: PartitionWorker, idle: boolean): void;
-}
-
-export type PartitionState = 'loading' | 'ready' | 'revoked';
+export type { PartitionWorkerHost, PartitionWorkerLimits } from './partition-worker.types.js';
 
 /**
- * Owns one assigned partition: a bounded queue of fetched records processed strictly in order,
- * the offset tracker, fetch pausing (backpressure, redelivery waits, user pause) and the wait
- * before a failed record is delivered again.
+ * Owns one assigned partition: its state in the group, the offset tracker, which records of a
+ * fetched batch it takes, and its pauses (rebalance hold, user pause, fetch pause in
+ * `fetch-pause.ts`). The taken records run in its `PartitionDrain` (`partition-drain.ts`).
  */
 export class PartitionWorker {
   readonly tracker: PartitionTracker;
   state: PartitionState;
   /** Fencing token from the offset store's `load`. */
   epoch: number | undefined;
+  /** Stored next offset the offset store's `load` returned (external stores). */
+  claimedOffset: string | undefined;
   /** Why the last dispatch failed, for the redelivery log line. */
   lastError: unknown;
 
-  private queue: KafkaMessage[] = [];
-  /** Last offset of each fetched batch still queued: finishing one ends a batch (a commit point). */
-  private readonly batchEnds = new Set<string>();
-  private head = 0;
-  private draining: Promise<void> | null = null;
-  private failures = 0;
-  private waiting: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
-  private userPaused = false;
+  private readonly drain: PartitionDrain;
+  private readonly fetchPause: FetchPause;
+  private readonly maxPendingRecords: number;
   /** A rebalance is in progress: nothing new is dispatched until the group's next join. */
   private held = false;
-  private fetchPaused = false;
   private stopped = false;
+  /** Aborts `ctx.signal`: on revoke, and at shutdown once shutdownTimeoutMs ran out (R5). */
   private readonly abort = new AbortController();
+  /** Aborted on revoke and as soon as shutdown starts: the library's own retries and dead-lettering stop. */
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly topic: string,
@@ -51,16 +46,32 @@ export class PartitionWorker {
     commitMode: CommitMode,
     private readonly host: PartitionWorkerHost,
     private readonly maxQueued: number,
-    private readonly redelivery: ResolvedBackoff,
+    redelivery: ResolvedBackoff,
     ready: boolean,
+    limits: PartitionWorkerLimits = {},
   ) {
+    const buffer = limits.buffer ?? new BufferBudget(Number.POSITIVE_INFINITY);
+    this.maxPendingRecords = limits.maxPendingRecords ?? Number.POSITIVE_INFINITY;
+    this.fetchPause = new FetchPause(this, buffer, maxQueued, this.maxPendingRecords, {
+      setFetchPaused: (paused) => host.setFetchPaused(this, paused),
+      onPendingLimit: () => host.onPendingLimit?.(this),
+    });
+    this.drain = new PartitionDrain(this, host, redelivery, buffer, limits, this.fetchPause, {
+      mayRun: () => !this.stopped && !this.fetchPause.userPaused && !this.held,
+      stopped: () => this.stopped,
+    });
     this.tracker = new PartitionTracker(commitMode);
     this.state = ready ? 'ready' : 'loading';
   }
 
-  /** Aborted on revoke and on shutdown. */
+  /** `ctx.signal`: aborted on revoke, and at shutdown only once shutdownTimeoutMs ran out. */
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  /** Aborted on revoke and as soon as shutdown starts. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
   }
 
   get key(): string {
@@ -68,45 +79,118 @@ export class PartitionWorker {
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.drain.length;
+  }
+
+  /** Bytes of the queued records (key, value, headers). */
+  get queuedBytes(): number {
+    return this.drain.queuedBytes;
+  }
+
+  /** Fetched records this worker still references (queued, or processed and not yet released). */
+  get retained(): number {
+    return this.drain.retained;
   }
 
   /** True while a handler runs for this partition. */
   get busy(): boolean {
-    return this.draining !== null;
+    return this.drain.busy;
+  }
+
+  /** Records of this partition whose handler runs now. */
+  get inFlight(): number {
+    return this.drain.inFlight;
   }
 
   /**
-   * Adds fetched records. Records at or below an offset already held are skipped (a re-fetch
-   * after a rebalance). Returns how many were accepted.
+   * Adds a fetched batch, in order. The whole batch is taken while the queue is below `maxQueued`
+   * (cutting it would make kafkajs fetch and decode the rest again and again), and fetching pauses
+   * once the queue reaches `maxQueued`: a partition queues at most `maxQueued - 1` records plus one
+   * fetched batch. The group's byte budget and `maxPendingRecords` do cut the batch; the rest is
+   * fetched again. Records at or below an offset already held are skipped (a re-fetch after a
+   * rebalance). `lastOffset`: the batch's last offset (kafkajs `batch.lastOffset()`); when every
+   * record was taken, offsets after the last record up to it (commit markers) are covered too.
+   * Returns the offset up to which the batch was taken (queued or skipped), null when none: the
+   * fetch position goes on after it.
    */
-  enqueue(messages: readonly KafkaMessage[]): number {
-    if (this.state !== 'ready' || this.stopped) return 0;
+  enqueue(messages: readonly KafkaMessage[], lastOffset?: string): string | null {
+    if (this.state !== 'ready' || this.stopped) return null;
+    // A batch fetched before the pause took effect: fetched again once the queue drained.
+    if (this.queued >= this.maxQueued) {
+      this.fetchPause.update();
+      return null;
+    }
+    let takenUpTo: string | null = null;
     let accepted = 0;
+    let whole = true;
     for (const message of messages) {
-      if (!this.tracker.register(Number(message.offset))) continue;
-      this.queue.push(message);
+      if (Number(message.offset) <= this.tracker.highestOffset) {
+        takenUpTo = message.offset;
+        continue;
+      }
+      if (this.tracker.uncommittedCount >= this.maxPendingRecords) {
+        whole = false;
+        break;
+      }
+      if (!this.drain.tryPush(message)) {
+        this.fetchPause.bufferRefused();
+        whole = false;
+        break;
+      }
+      this.tracker.register(Number(message.offset));
+      takenUpTo = message.offset;
       accepted++;
     }
-    if (accepted > 0) {
-      this.batchEnds.add(this.queue[this.queue.length - 1].offset);
-      this.updateFetchPause();
-      this.kick();
+    if (accepted > 0) this.drain.markBatchEnd(takenUpTo!);
+    if (whole && lastOffset !== undefined && Number(lastOffset) > this.tracker.highestOffset) {
+      const before = this.tracker.committableOffset();
+      this.tracker.skipThrough(Number(lastOffset));
+      takenUpTo = lastOffset;
+      // Nothing queued to finish: the markers alone moved the committable offset.
+      if (accepted === 0 && this.tracker.committableOffset() !== before) this.host.onProgress(this, true);
     }
-    return accepted;
+    this.fetchPause.update();
+    if (accepted > 0) this.drain.onQueued();
+    return takenUpTo;
   }
 
-  /** Stops fetching and dispatching this partition until `resume()` (ctx.pause()). */
-  pause(): void {
-    this.userPaused = true;
-    this.updateFetchPause();
+  /**
+   * A fetched batch with nothing to process (only commit markers or aborted records, which kafkajs
+   * does not hand to eachBatch) from `firstOffset` to `lastOffset`: covered once everything before is done.
+   */
+  skipFiltered(firstOffset: string, lastOffset: string): void {
+    if (this.state !== 'ready' || this.stopped) return;
+    // Only a batch right after what this worker holds: a gap would skip records never fetched.
+    if (Number(firstOffset) > this.tracker.highestOffset + 1) return;
+    this.enqueue([], lastOffset);
   }
 
-  resume(): void {
-    if (!this.userPaused) return;
-    this.userPaused = false;
-    this.updateFetchPause();
-    this.kick();
+  /**
+   * The record at `offset` was dead-lettered, forwarded or passed over: with `commit: 'manual'` it
+   * counts as acknowledged by itself (M2), so it does not hold commits back until a later ctx.commit().
+   */
+  markSettled(offset: number): void {
+    if (this.tracker.mode !== 'manual' || this.state === 'revoked') return;
+    this.tracker.markSettled(offset);
+    this.fetchPause.update();
+  }
+
+  /** Manual commit (`ctx.commit()`) up to `offset`; fetching resumes if it waited for one. */
+  acknowledge(offset: number): void {
+    this.tracker.acknowledge(offset);
+    this.fetchPause.update();
+  }
+
+  /**
+   * Stops fetching and dispatching this partition until `resume()` by the same `source`
+   * (`ctx.pause()`, or the registry's pause of its topic): it runs only when nobody pauses it.
+   */
+  pause(source: PauseSource = 'context'): void {
+    this.fetchPause.pause(source);
+  }
+
+  resume(source: PauseSource = 'context'): void {
+    if (this.fetchPause.resume(source)) this.drain.kick();
   }
 
   /**
@@ -121,134 +205,43 @@ export class PartitionWorker {
   release(): void {
     if (!this.held) return;
     this.held = false;
-    this.kick();
+    this.drain.kick();
   }
 
   /** The partition is no longer ours: drop what is queued, cut a redelivery wait short. */
   revoke(): void {
     this.state = 'revoked';
+    this.abort.abort();
     this.stop();
   }
 
-  /** Shutdown: stop dispatching new records; the running one finishes. */
+  /** Shutdown ran out of time: the running handler is told to give up (`ctx.signal`). */
+  abortRunning(): void {
+    this.abort.abort();
+  }
+
+  /** Shutdown: stop dispatching new records; the running one finishes (its `ctx.signal` is not aborted). */
   stop(): void {
     this.stopped = true;
-    this.abort.abort();
-    this.queue = [];
-    this.head = 0;
-    this.batchEnds.clear();
-    this.interruptWait();
+    // Before the abort: its listeners run at once, and must not change the fetch pause any more.
+    this.fetchPause.stop();
+    this.stopping.abort();
+    this.drain.stop();
   }
 
   /** Resolves when no handler runs for this partition. */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+  idle(): Promise<void> {
+    return this.drain.idle();
   }
 
   /** Re-applies this worker's fetch pause (kafkajs keeps pauses across rebalances). */
   syncFetchPause(): void {
-    this.host.setFetchPaused(this, this.shouldPauseFetch());
-    this.fetchPaused = this.shouldPauseFetch();
+    this.fetchPause.sync();
   }
 
   markReady(): void {
     if (this.state !== 'loading') return;
     this.state = 'ready';
-    this.updateFetchPause();
-  }
-
-  private shouldPauseFetch(): boolean {
-    return this.state !== 'ready' || this.userPaused || this.waiting !== null || this.queued >= this.maxQueued;
-  }
-
-  private updateFetchPause(): void {
-    if (this.state === 'revoked' || this.stopped) return;
-    const shouldPause = this.shouldPauseFetch();
-    // Resume only once the queue is below half, so fetching does not flap at the limit.
-    if (!shouldPause && this.fetchPaused && this.queued > this.maxQueued / 2 && !this.userPaused && !this.waiting)
-      return;
-    if (shouldPause !== this.fetchPaused) {
-      this.fetchPaused = shouldPause;
-      this.host.setFetchPaused(this, shouldPause);
-    }
-  }
-
-  private kick(): void {
-    if (this.draining || this.stopped || this.userPaused || this.held) return;
-    this.draining = this.drain()
-      .catch((error: unknown) => {
-        // Only a failure outside the handler (a logger, the host) gets here: never let it kill the
-        // process; the record stays first in the queue and is tried again.
-        this.lastError = error;
-        this.failures++;
-        return new Promise<void>((resolve) =>
-          setTimeout(resolve, backoffDelay(this.redelivery, this.failures)).unref(),
-        );
-      })
-      .finally(() => {
-        this.draining = null;
-        // Records that arrived (or a release/resume) after the loop's last check must not wait for the next event.
-        if (this.head < this.queue.length) this.kick();
-      });
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopped && !this.userPaused && !this.held && this.head < this.queue.length) {
-      const message = this.queue[this.head];
-      // At most a minute at a time: the due time is read again, and a far-future or bogus header
-      // cannot overflow the timer.
-      const waitMs = Math.min(this.host.dueAt(this, message) - Date.now(), 60_000);
-      if (waitMs > 0) {
-        // Not due yet: the partition waits (fetch paused), other partitions go on.
-        await this.waitBeforeRedelivery(waitMs);
-        continue;
-      }
-      const settled = await this.host.dispatch(this, message);
-      if (this.stopped) {
-        // Shutdown let the running record finish: its offset goes in the final commit. A revoked
-        // partition's record is not ours to commit (the new owner reads it again).
-        if (settled && this.state !== 'revoked') this.tracker.finish(Number(message.offset));
-        return;
-      }
-      if (settled) {
-        this.failures = 0;
-        this.head++;
-        this.tracker.finish(Number(message.offset));
-        if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        this.updateFetchPause();
-        // A commit point at the end of every fetched batch (as Spring Kafka's BATCH ack mode), not
-        // only when the queue drains: under a backlog that keeps the uncommitted window to a batch.
-        const endOfBatch = this.batchEnds.delete(message.offset);
-        this.host.onProgress(this, endOfBatch || this.head >= this.queue.length);
-        continue;
-      }
-      this.failures++;
-      const delayMs = backoffDelay(this.redelivery, this.failures);
-      this.host.onRedelivery(this, message, delayMs);
-      await this.waitBeforeRedelivery(delayMs);
-    }
-  }
-
-  private waitBeforeRedelivery(delayMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting = null;
-        this.updateFetchPause();
-        resolve();
-      }, delayMs);
-      this.waiting = { timer, resolve };
-      this.updateFetchPause();
-    });
-  }
-
-  private interruptWait(): void {
-    if (!this.waiting) return;
-    clearTimeout(this.waiting.timer);
-    const { resolve } = this.waiting;
-    this.waiting = null;
-    resolve();
+    this.fetchPause.update();
   }
 }

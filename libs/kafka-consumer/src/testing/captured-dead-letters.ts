@@ -24,7 +24,7 @@ export function captureFailure(
   retriable: boolean,
 ): CapturedDeadLetter | null {
   const { deadLetter, retryTopics } = ctx.handler.options;
-  const route = routeFailure({ topic: ctx.topic, headers: ctx.message.headers, retriable, deadLetter, retryTopics });
+  const route = routeFailure({ topic: ctx.topic, stage: ctx.handler.retryStage, retriable, deadLetter, retryTopics });
   if (route.kind === 'none') return null;
   return {
     topic: route.topic,

@@ -1,12 +1,16 @@
+import { ModuleRef } from '@nestjs/core';
+import '../dual-package.guard.js';
 import type { INestMicroservice } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter.publisher.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS } from '../kafka-consumer.constants.js';
 import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
+import { FailureSettlement } from '../retry/failure-settlement.js';
 import { KafkaConsumerTestingServer } from './kafka-consumer.testing-server.js';
 
 export { KafkaConsumerTestingServer, type DispatchResult, type TestRecord } from './kafka-consumer.testing-server.js';
 export type { CapturedDeadLetter } from './captured-dead-letters.js';
+export type { RecordOutcome, RedeliverReason, SkipReason } from '../retry/record-outcome.js';
 
 /** A Nest microservice on the broker-free testing transport. */
 export interface KafkaConsumerTestingApp {
@@ -34,6 +38,8 @@ export async function createKafkaConsumerTestingApp(moduleRef: TestingModule): P
   const server = new KafkaConsumerTestingServer(
     moduleRef.get<ResolvedModuleOptions>(KAFKA_CONSUMER_RESOLVED_OPTIONS, { strict: false }),
     moduleRef.get(DeadLetterPublisher, { strict: false }),
+    moduleRef.get(FailureSettlement, { strict: false }),
+    moduleRef.get(ModuleRef),
   );
   const app = moduleRef.createNestMicroservice({ strategy: server });
   await app.listen();

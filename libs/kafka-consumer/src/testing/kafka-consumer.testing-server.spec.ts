@@ -42,6 +42,11 @@ class OrdersController {
     if (order.quantity > 100) throw new NonRetriableError('too large to audit');
   }
 
+  @ConsumeTopic('bulk', { groupId: 'ledger', batch: true })
+  bulk(@Payload() orders: Array<{ quantity: number }>) {
+    return orders.length;
+  }
+
   @ConsumeTopic('payments', { groupId: 'ledger', commit: 'manual', deserializer: 'string' })
   async pay(@Payload() text: string, @Ctx() ctx: KafkaConsumerContext) {
     if (text.startsWith('commit')) await ctx.commit();
@@ -76,8 +81,15 @@ describe('nestjs-kafka-consumer/testing (no broker)', () => {
   it('runs a record through pipes and the handler, and reports it committed', async () => {
     const app = await start();
     const result = await app.dispatch('orders', { value: { quantity: 2 } }, 'billing');
-    expect(result).toEqual({ status: 'processed', attempts: 1, committed: true });
+    expect(result).toEqual({ status: 'processed', outcome: { kind: 'processed' }, attempts: 1, committed: true });
     expect(billing.billed).toEqual([2]);
+  });
+
+  it('refuses to dispatch to a batch handler, naming it', async () => {
+    const app = await start();
+    await expect(app.dispatch('bulk', { value: { quantity: 1 } })).rejects.toThrow(
+      /OrdersController\.bulk is a batch handler/,
+    );
   });
 
   it('retries with the handler options and counts attempts', async () => {
@@ -137,5 +149,36 @@ describe('nestjs-kafka-consumer/testing (no broker)', () => {
     moduleRef.useLogger(false);
     await expect(createKafkaConsumerTestingApp(moduleRef)).rejects.toBeInstanceOf(InvalidOptionsError);
     await moduleRef.close();
+  });
+
+  it('accepts a handler concurrency option, and rejects a wrong one like the real server', async () => {
+    @Controller()
+    class Keyed {
+      seen: string[] = [];
+      @ConsumeTopic('accounts', { groupId: 'ledger', concurrency: { mode: 'key', maxInFlight: 10 } })
+      apply(@Payload() event: { id: string }) {
+        this.seen.push(event.id);
+      }
+    }
+    const good = await Test.createTestingModule({
+      imports: [KafkaConsumerModule.forRoot({ client: { brokers: ['127.0.0.1:1'] } })],
+      controllers: [Keyed],
+    }).compile();
+    good.useLogger(false);
+    kafka = await createKafkaConsumerTestingApp(good);
+    expect((await kafka.dispatch('accounts', { key: 'a', value: { id: 'a1' } })).status).toBe('processed');
+
+    @Controller()
+    class Wrong {
+      @ConsumeTopic('accounts', { groupId: 'ledger', concurrency: { maxInFlight: 10 } })
+      apply() {}
+    }
+    const bad = await Test.createTestingModule({
+      imports: [KafkaConsumerModule.forRoot({ client: { brokers: ['127.0.0.1:1'] } })],
+      controllers: [Wrong],
+    }).compile();
+    bad.useLogger(false);
+    await expect(createKafkaConsumerTestingApp(bad)).rejects.toThrow(/concurrency\.maxInFlight/);
+    await bad.close();
   });
 });

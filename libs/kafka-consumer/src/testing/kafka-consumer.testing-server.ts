@@ -5,15 +5,25 @@ import { KafkaConsumerContext } from '../context/kafka-consumer.context.js';
 import { DeadLetterPublisher } from '../dead-letter/dead-letter.publisher.js';
 import { KAFKA_CONSUMER_RESOLVED_OPTIONS, KAFKA_CONSUMER_TRANSPORT } from '../kafka-consumer.constants.js';
 import type { ResolvedModuleOptions } from '../kafka-consumer.options.js';
-import { deserializerFor } from '../serialization/deserializer.js';
+import { ModuleRef } from '@nestjs/core';
+import { resolveDeserializer } from '../serialization/deserializer-class.js';
+import type { ValueDeserializer } from '../serialization/deserializer.js';
+import { FailureSettlement } from '../retry/failure-settlement.js';
+import type { RecordOutcome } from '../retry/record-outcome.js';
 import {
   handlerDefinition,
   planGroups,
+  routeEntries,
   type HandlerDefinition,
   type PlannedHandler,
 } from '../server/consumer-group.plan.js';
 import { invokeHandler } from '../server/handler-invocation.js';
+import { buildRouter } from '../server/handler-routes.js';
+import { headerValue } from '../dead-letter/dead-letter.headers.js';
+import { UnroutedRecordError } from '../errors/unrouted-record.error.js';
+import { unroutedRecord } from '../kafka-consumer.messages.js';
 import { captureFailure, type CapturedDeadLetter } from './captured-dead-letters.js';
+import { processingHooksOf } from '../server/processing-hooks.js';
 
 /** A test record's key, value or header as Kafka bytes: objects as JSON, strings as UTF-8. */
 function toBuffer(value: unknown): Buffer | null {
@@ -32,16 +42,21 @@ export interface TestRecord {
   offset?: number;
   /** Default: now. */
   timestamp?: number;
+  /** How often the record was delivered again after failing before (for `exhausted` policies). Default 0. */
+  redeliveries?: number;
 }
 
 /** What happened to a dispatched record. */
 export interface DispatchResult {
   /**
    * `processed`: the handler (or an exception filter) settled it; `dead-lettered`: it failed and
-   * went to a dead-letter or retry topic (see `deadLetter`); `failed`: it failed and would stay
-   * uncommitted, its partition waiting to deliver it again.
+   * went to a dead-letter or retry topic (see `deadLetter`); `skipped`: committed unprocessed by a
+   * failure policy (a guard refusal, `exhausted`, an undecodable dead-letter record); `failed`: it
+   * failed and would stay uncommitted, its partition waiting to deliver it again.
    */
-  status: 'processed' | 'dead-lettered' | 'failed';
+  status: 'processed' | 'dead-lettered' | 'skipped' | 'failed';
+  /** The outcome as the real transport acts on it (`kind`, and `reason` for skipped and redelivered records). */
+  outcome: RecordOutcome;
   /** Handler attempts made (retry included). */
   attempts: number;
   /** Whether its offset would be committed: settled in `auto` mode, or `ctx.commit()` called in `manual`. */
@@ -66,10 +81,13 @@ export class KafkaConsumerTestingServer extends Server implements CustomTranspor
   private readonly definitions: HandlerDefinition<MessageHandler>[] = [];
   private handlers: Array<PlannedHandler<MessageHandler> & { groupId: string }> = [];
   private readonly nextOffsets = new Map<string, number>();
+  private readonly deserializers = new Map<object, Promise<ValueDeserializer>>();
 
   constructor(
     @Inject(KAFKA_CONSUMER_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     publisher: DeadLetterPublisher,
+    private readonly failures: FailureSettlement,
+    private readonly moduleRef: ModuleRef,
   ) {
     super();
     // Dead-letter writes of the real interceptors land in memory instead of Kafka.
@@ -126,10 +144,13 @@ export class KafkaConsumerTestingServer extends Server implements CustomTranspor
       );
     }
     const handler = candidates[0];
+    if (handler.options.batch) {
+      throw new Error(`${handler.name} is a batch handler: the testing server runs per-record handlers only`);
+    }
     const message = this.toMessage(topic, record);
     const partition = record.partition ?? 0;
     let commitCalled = false;
-    const ctx = new KafkaConsumerContext([message, topic, partition, handler.groupId], {
+    const controls = {
       commit: async () => {
         commitCalled = true;
       },
@@ -137,35 +158,80 @@ export class KafkaConsumerTestingServer extends Server implements CustomTranspor
       pause: () => undefined,
       resume: () => undefined,
       signal: new AbortController().signal,
-      handler: { name: handler.name, options: handler.options },
-    });
-    const settled = (status: DispatchResult['status'], error?: unknown): DispatchResult => ({
-      status,
-      attempts: ctx.attempt,
-      committed: status !== 'failed' ? handler.options.commit === 'auto' || commitCalled : commitCalled,
-      ...(error === undefined ? {} : { error }),
-      ...(status === 'dead-lettered' ? { deadLetter: this.deadLetters[this.deadLetters.length - 1] } : {}),
-    });
-
+    };
+    const contextFor = (h: PlannedHandler<MessageHandler>) =>
+      new KafkaConsumerContext(
+        [message, topic, partition, handler.groupId],
+        { ...controls, handler: { name: h.name, options: h.options } },
+        record.redeliveries ?? 0,
+      );
+    const ctx = contextFor(handler);
+    const settle = (c: KafkaConsumerContext, error: unknown, stage: Parameters<FailureSettlement['settle']>[2]) =>
+      this.failures.settle(c, error, stage);
+    let outcome: RecordOutcome;
     let data: unknown;
+    let decoded = false;
     try {
-      data = deserializerFor(handler.options.deserializer)(message.value, topic, partition, message.offset);
+      let deserialize = this.deserializers.get(handler);
+      if (!deserialize)
+        this.deserializers.set(
+          handler,
+          (deserialize = resolveDeserializer(handler.options.deserializer, this.moduleRef)),
+        );
+      data = await (await deserialize)(message.value, topic, partition, message.offset, message);
+      decoded = true;
     } catch (error) {
-      const captured = captureFailure(ctx, error, false);
-      if (!captured) return settled('failed', error);
-      this.deadLetters.push(captured);
-      return settled('dead-lettered', error);
+      outcome = await settle(ctx, error, 'deserialization');
     }
-    const deadLettersBefore = this.deadLetters.length;
-    try {
-      await invokeHandler(handler.callback, data, ctx, (context, fn) => this.runWithProcessingHooks(context, fn));
-    } catch (error) {
-      return settled('failed', error);
+    let target: PlannedHandler<MessageHandler> | undefined = handler;
+    if (decoded && handler.routes) {
+      // Routed topics: the handler the real transport's router would pick, or the unrouted policy.
+      const router = buildRouter(topic, handler.groupId, routeEntries(handler));
+      const value = router.header === undefined ? undefined : headerValue(message.headers, router.header);
+      target = router.select(value, data);
+      if (!target) {
+        const names = router.handlers.map((h) => h.name);
+        const error = new UnroutedRecordError(
+          unroutedRecord(router.header, value, names),
+          topic,
+          partition,
+          message.offset,
+        );
+        outcome =
+          router.unrouted === 'dead-letter'
+            ? await settle(ctx, error, 'deserialization')
+            : { kind: 'skipped', reason: 'unrouted', error };
+      }
     }
-    if (this.deadLetters.length > deadLettersBefore) {
-      return settled('dead-lettered', this.deadLetters[this.deadLetters.length - 1].error);
+    if (decoded && target) {
+      const targetCtx = target === handler ? ctx : contextFor(target);
+      outcome = await invokeHandler(target.callback, data, targetCtx, processingHooksOf(this), settle);
     }
-    return settled('processed');
+    return this.result(outcome!, ctx, (target ?? handler).options.commit === 'auto', commitCalled);
+  }
+
+  private result(
+    outcome: RecordOutcome,
+    ctx: KafkaConsumerContext,
+    auto: boolean,
+    commitCalled: boolean,
+  ): DispatchResult {
+    const status: DispatchResult['status'] =
+      outcome.kind === 'processed'
+        ? 'processed'
+        : outcome.kind === 'dead-lettered' || outcome.kind === 'forwarded'
+          ? 'dead-lettered'
+          : outcome.kind === 'skipped'
+            ? 'skipped'
+            : 'failed';
+    return {
+      status,
+      outcome,
+      attempts: ctx.attempt,
+      committed: status === 'failed' ? commitCalled : auto || commitCalled,
+      ...('error' in outcome ? { error: outcome.error } : {}),
+      ...(status === 'dead-lettered' ? { deadLetter: this.deadLetters[this.deadLetters.length - 1] } : {}),
+    };
   }
 
   private toMessage(topic: string, record: TestRecord): KafkaMessage {

@@ -9,7 +9,7 @@ import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkaj
 import { ConsumeTopic, KafkaConsumerContext, KafkaConsumerModule } from 'nestjs-kafka-consumer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsumerApp, type ConsumerApp } from './support/app.js';
-import { unique, waitFor } from './support/kafka.js';
+import { createTopics, unique, waitFor } from './support/kafka.js';
 
 const root = new URL('../', import.meta.url).pathname;
 
@@ -71,7 +71,7 @@ describe.skipIf(process.env.KAFKA_EXTERNAL === '1')('a broker restart while reco
     await admin.connect();
     const topic = unique('restart');
     const groupId = unique('restart-group');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopics(admin, [{ topic, numPartitions: 3 }]);
     const processed = new Set<string>();
 
     @Controller()

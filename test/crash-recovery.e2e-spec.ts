@@ -10,9 +10,11 @@ import {
 import { KafkaTestKit, unique, waitFor } from './support/kafka.js';
 import { POSTGRES_URL, storeFixture, type StoreFixture, type StoreKind } from './support/offset-stores.js';
 import { startSteadyProducer, type SteadyProducer } from './support/steady-producer.js';
+import { scaled } from './reliability/scale.js';
 
-const TOTAL = 20_000;
-const KILLS = 10;
+// CI size by default; RELIABILITY_SCALE=full runs 20,000 ids through 10 kills per store.
+const TOTAL = scaled(8000, 20_000);
+const KILLS = scaled(6, 10);
 const setupModule = fileURLToPath(new URL('./support/crash/store-setup.ts', import.meta.url));
 
 describe.each<'kafka' | StoreKind>(['kafka', 'postgres', 'redis', 'file'])(

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { ConsumeTopic, KafkaConsumerModule, TopicTopologyError, type ConsumeTopicOptions } from 'nestjs-kafka-consumer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startConsumerApp, type ConsumerApp } from './support/app.js';
-import { brokers, KafkaTestKit, unique } from './support/kafka.js';
+import { brokers, createTopics, KafkaTestKit, unique } from './support/kafka.js';
 
 describe('startup topology check of dead-letter and retry topics', () => {
   const kit = new KafkaTestKit();
@@ -43,6 +43,19 @@ describe('startup topology check of dead-letter and retry topics', () => {
     const error = await start(topic, { deadLetter: { enabled: true } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TopicTopologyError);
     expect((error as Error).message).toContain(`"${topic}-dlt" has 1 partition(s), fewer than the 3 of "${topic}"`);
+  });
+
+  it('fails bootstrap when the dead-letter topic accepts smaller records than its source (max.message.bytes)', async () => {
+    const topic = unique('orders');
+    await createTopics(await kit.getAdmin(), [
+      { topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '3000000' }] },
+    ]);
+    await kit.createTopic(`${topic}-dlt`, 1);
+    const error = await start(topic, { deadLetter: { enabled: true } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TopicTopologyError);
+    expect((error as Error).message).toContain(
+      `"${topic}-dlt" accepts records of at most 1048588 bytes (max.message.bytes), less than the 3000000 of "${topic}"`,
+    );
   });
 
   it('fails bootstrap when a retry topic is missing, naming it', async () => {

@@ -60,7 +60,16 @@ describe('wrong options fail bootstrap with a message naming the option, the val
 
   it('rejects negative timeouts', async () => {
     const error = await bootstrapError({ ...valid(), shutdownTimeoutMs: -1 }, [OrdersController]);
-    expect(error.message).toBe('KafkaConsumerModule: option "shutdownTimeoutMs" is -1; allowed: a number >= 0.');
+    expect(error.message).toBe(
+      'KafkaConsumerModule: option "shutdownTimeoutMs" is -1; allowed: a number of ms from 0 to 2147483647 ' +
+        '(about 24.8 days: Node timers fire at once above it).',
+    );
+  });
+
+  it('rejects a misspelled option, suggesting the right one', async () => {
+    const error = await bootstrapError({ ...valid(), commitIntervalMS: 500 }, [OrdersController]);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error.message).toContain('unknown option "commitIntervalMS" (did you mean "commitIntervalMs"?)');
   });
 
   it('rejects an empty group id', async () => {

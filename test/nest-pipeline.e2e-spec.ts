@@ -119,7 +119,7 @@ describe("Nest's pipeline runs for every record", () => {
     expect(received.map((o) => o.id)).not.toContain('c');
   });
 
-  it('a guard that refuses a record keeps it uncommitted', async () => {
+  it("with refused: 'redeliver', a guard that refuses a record keeps it uncommitted", async () => {
     const topic = await kit.createTopic(unique('orders'), 1);
     const groupId = unique('shipping');
     const received: string[] = [];
@@ -127,7 +127,7 @@ describe("Nest's pipeline runs for every record", () => {
     @Controller()
     @UseGuards(TenantGuard)
     class GuardedController {
-      @ConsumeTopic(topic, { groupId, fromBeginning: true, retry: false })
+      @ConsumeTopic(topic, { groupId, fromBeginning: true, retry: false, refused: 'redeliver' })
       ship(@Payload() order: { id: string }) {
         received.push(order.id);
       }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { warmUpBroker } from './broker-warmup.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pidFile = `${root}.kafka/single/node-1/pid`;
@@ -38,18 +39,26 @@ function warmChildAppCache(): void {
   );
 }
 
-export default function setup(): () => void {
+export default async function setup(): Promise<() => void> {
   warmChildAppCache();
   if (process.env.KAFKA_BROKERS) {
     // Tests that start, stop or restart brokers of their own skip against an external cluster.
     process.env.KAFKA_EXTERNAL = '1';
     execFileSync('bash', ['scripts/kafka/start.sh'], { cwd: root, stdio: 'inherit' });
+    await warmUpBroker(process.env.KAFKA_BROKERS.split(','));
     return () => undefined;
   }
   const wasRunning = brokerRunning();
   execFileSync('bash', ['scripts/kafka/start.sh'], { cwd: root, stdio: 'inherit' });
   process.env.KAFKA_BROKERS = '127.0.0.1:9092';
-  return () => {
+  const stop = () => {
     if (!wasRunning) execFileSync('bash', ['scripts/kafka/stop.sh'], { cwd: root, stdio: 'inherit' });
   };
+  try {
+    await warmUpBroker(['127.0.0.1:9092']);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return stop;
 }

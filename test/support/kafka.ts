@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type Message, type Producer } from 'kafkajs';
 
 /** Brokers under test: KAFKA_BROKERS, else the project's local broker. */
 export function brokers(): string[] {
@@ -30,8 +30,7 @@ export class KafkaTestKit {
   }
 
   async createTopic(topic: string, numPartitions = 1): Promise<string> {
-    const admin = await this.getAdmin();
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    await createTopics(await this.getAdmin(), [{ topic, numPartitions }]);
     return topic;
   }
 
@@ -64,6 +63,32 @@ export class KafkaTestKit {
 }
 
 /** Polls `condition` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+/**
+ * `admin.createTopics` with `waitForLeaders`, made safe on a loaded broker: one can answer the
+ * create before its metadata knows the topic, and kafkajs' wait for leaders then throws
+ * UNKNOWN_TOPIC_OR_PARTITION instead of asking again. This asks again until every partition has a leader.
+ */
+export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } catch (error) {
+    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    await waitFor(`the leaders of ${topics.map((t) => t.topic).join(', ')}`, async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return topics.every((wanted) => {
+        const found = metadata.topics.find((t) => t.name === wanted.topic);
+        return (
+          found !== undefined &&
+          (wanted.numPartitions === undefined
+            ? found.partitions.length > 0
+            : found.partitions.length === wanted.numPartitions) &&
+          found.partitions.every((p) => p.leader >= 0)
+        );
+      });
+    });
+  }
+}
+
 export async function waitFor<T>(
   what: string,
   condition: () => T | Promise<T>,

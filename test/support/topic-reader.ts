@@ -1,4 +1,4 @@
-import type { Consumer, IHeaders } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import { kafkaClient, unique } from './kafka.js';
 
 /** A record as read back from a topic, with headers decoded to strings. */
@@ -26,8 +26,11 @@ export class TopicReader {
   readonly records: ReadRecord[] = [];
   private consumer: Consumer | null = null;
 
+  /** `kafka`: another cluster than the tests' broker (a private one). */
+  constructor(private readonly kafka: Kafka = kafkaClient('topic-reader')) {}
+
   async start(topics: string[]): Promise<this> {
-    this.consumer = kafkaClient('topic-reader').consumer({ groupId: unique('reader'), maxWaitTimeInMs: 200 });
+    this.consumer = this.kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 200 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({

@@ -2,7 +2,8 @@
  * A generic consumer-only Nest app, run as its own OS process by `spawnConsumerApp()`
  * (./spawn-consumer-app.ts): one `@ConsumeTopic` handler, bootstrapped as DESIGN.md's worker
  * (`createMicroservice` + `enableShutdownHooks()`), that reports to its parent over IPC (see
- * ./protocol.ts). Configured by environment variables:
+ * ./protocol.ts) and answers its `stats` requests (RSS, heap, active resources). Configured by
+ * environment variables:
  *
  *   KAFKA_BROKERS                 host:port,...            (default 127.0.0.1:9092)
  *   WORKER_TOPIC                  topic[,topic...]         (required)
@@ -30,11 +31,12 @@ import {
   KafkaConsumerContext,
   KafkaConsumerModule,
   KafkaConsumerServer,
+  NonRetriableError,
   type KafkaConsumerModuleOptions,
   type TopicPartition,
 } from 'nestjs-kafka-consumer';
 import { pathToFileURL } from 'node:url';
-import type { WorkerEvent, WorkerPayload } from './protocol.js';
+import type { WorkerEvent, WorkerPayload, WorkerRequest } from './protocol.js';
 
 interface WorkerSetup {
   imports?: ModuleMetadata['imports'];
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
       };
       await report({ type: 'started', ...record, at: Date.now() });
       if (payload?.killSelf === 'before') process.kill(process.pid, 'SIGKILL');
+      // Never on a dead-letter topic: a record read from there cannot be dead-lettered again.
+      if (payload?.fail && !ctx.topic.endsWith('-dlt')) throw new NonRetriableError(`record ${record.id} fails`);
       const ms = payload?.delayMs ?? handlerDelayMs;
       if (ms > 0) await delay(ms);
       await report({ type: 'processed', ...record, at: Date.now() });
@@ -147,10 +151,17 @@ async function main(): Promise<void> {
     logger,
   });
   app.enableShutdownHooks();
+  // A SIGTERM during listen() closes the app (Nest's hook, which then re-raises the signal): listen()
+  // resolves with no group left to report on, which is no error.
+  let terminating = false;
+  process.once('SIGTERM', () => (terminating = true));
   await app.listen();
 
   const runner = app.get(KafkaConsumerServer).groups.get(groupId);
-  if (!runner) throw new Error(`consumer-worker: group "${groupId}" is not running`);
+  if (!runner) {
+    if (terminating) return;
+    throw new Error(`consumer-worker: group "${groupId}" is not running`);
+  }
   const { consumer } = runner;
   // The first join happened inside listen(); later ones (rebalances) are reported as they come.
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -161,6 +172,22 @@ async function main(): Promise<void> {
   });
   await report({ type: 'ready', assignment: runner.assignment(), at: Date.now() });
 }
+
+/** Answers a `stats` request with the process's memory and active resources (a soak samples them). */
+function reportStats(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const resources: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) resources[kind] = (resources[kind] ?? 0) + 1;
+  const { rss, heapUsed } = process.memoryUsage();
+  return report({ type: 'stats', rss, heapUsed, resources, collected: gc !== undefined, at: Date.now() });
+}
+
+process.on('message', (request: WorkerRequest) => {
+  if (request?.type === 'stats') void reportStats();
+});
+// A 'message' listener keeps the IPC channel referenced: it must not keep a closed app alive.
+process.channel?.unref();
 
 // An orphan (the test runner died without stopping it) leaves its group instead of consuming forever.
 process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));

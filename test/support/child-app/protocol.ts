@@ -35,7 +35,28 @@ export interface ProcessedEvent extends RecordReport {
   readonly at: number;
 }
 
-export type WorkerEvent = ReadyEvent | AssignedEvent | StartedEvent | ProcessedEvent;
+/**
+ * The worker's resource use, sent in reply to a `stats` request (`app.stats()`): after a full
+ * garbage collection when the child runs with `--expose-gc`.
+ */
+export interface StatsEvent {
+  readonly type: 'stats';
+  /** Resident set size, bytes. */
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** `process.getActiveResourcesInfo()` counted by kind (`Timeout`, `TCPSocketWrap`, ...). */
+  readonly resources: Record<string, number>;
+  /** Whether a garbage collection ran just before. */
+  readonly collected: boolean;
+  readonly at: number;
+}
+
+export type WorkerEvent = ReadyEvent | AssignedEvent | StartedEvent | ProcessedEvent | StatsEvent;
+
+/** Messages the parent sends to a worker. */
+export interface WorkerRequest {
+  readonly type: 'stats';
+}
 
 /** JSON value a test may produce for the worker; every field is optional. */
 export interface WorkerPayload {
@@ -48,4 +69,9 @@ export interface WorkerPayload {
    * finishes), or `after` (processed but not yet committed).
    */
   killSelf?: 'before' | 'after';
+  /**
+   * The handler throws a NonRetriableError (not on a `-dlt` topic): with `deadLetter` on, the
+   * record goes to the dead-letter topic, which the worker may consume too (then it is reported).
+   */
+  fail?: boolean;
 }

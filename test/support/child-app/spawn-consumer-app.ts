@@ -5,12 +5,14 @@
  *   app.pid; app.events; app.processed(); app.assignment();  // reports, see ./protocol.ts
  *   await app.waitForEvent('first record', (e) => e.type === 'processed');
  *   app.kill('SIGKILL'); await app.waitForExit();            // -> { code, signal }
+ *   await app.stats();                                        // -> { rss, heapUsed, resources }
  *   afterEach(() => stopAllConsumerApps());                   // SIGKILLs whatever still runs
  *
  * The child is ./consumer-worker.ts (its header lists what it is configured with), started as
  * `node --import ./register.mjs consumer-worker.ts`: TypeScript is transpiled on the fly and
  * `nestjs-kafka-consumer` resolves to libs/kafka-consumer/src, so no build step is needed.
  * `offsetStore`, `moduleOptions`, `setupModule` and `env` pass anything else to the child.
+ * `kind: 'polling'` runs ./polling-worker.ts instead: a `PollingConsumer` loop reporting the same events.
  * Records produced for the worker are JSON `WorkerPayload`s: `{ id, delayMs?, killSelf? }`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,18 +20,25 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { KafkaConsumerModuleOptions, TopicPartition } from 'nestjs-kafka-consumer';
 import { brokers as defaultBrokers } from '../kafka.js';
-import type { ProcessedEvent, WorkerEvent } from './protocol.js';
+import type { ProcessedEvent, StatsEvent, WorkerEvent, WorkerRequest } from './protocol.js';
 
 export type {
   AssignedEvent,
   ProcessedEvent,
   ReadyEvent,
   StartedEvent,
+  StatsEvent,
   WorkerEvent,
   WorkerPayload,
 } from './protocol.js';
 
 export interface ConsumerAppOptions {
+  /**
+   * `'handler'` (default): ./consumer-worker.ts, one `@ConsumeTopic` handler. `'polling'`:
+   * ./polling-worker.ts, a `PollingConsumer` that polls, reports and commits in a loop (it takes
+   * no `offsetStore`, `setupModule`, `commitIntervalMs` or `shutdownTimeoutMs`).
+   */
+  kind?: 'handler' | 'polling';
   topic: string | string[];
   groupId: string;
   /** Shown in error messages. Default `worker`. */
@@ -54,6 +63,8 @@ export interface ConsumerAppOptions {
   /** Resolve only after the app listens (its `ready` report). Default true. */
   waitUntilReady?: boolean;
   readyTimeoutMs?: number;
+  /** Run the child with `--expose-gc`, so `stats()` reports memory after a full collection. Default false. */
+  exposeGc?: boolean;
 }
 
 export interface ChildExit {
@@ -84,11 +95,16 @@ export interface ChildConsumerApp {
   waitForExit(timeoutMs?: number): Promise<ChildExit>;
   /** SIGKILLs the process if it still runs and waits for it to exit. */
   stop(): Promise<void>;
+  /** Asks the child for its memory and active resources; resolves with its answer (`kind: 'handler'` only). */
+  stats(timeoutMs?: number): Promise<StatsEvent>;
   /** The child's stdout and stderr so far (last `maxChars`). */
   output(maxChars?: number): string;
 }
 
-const workerFile = fileURLToPath(new URL('./consumer-worker.ts', import.meta.url));
+const workerFiles = {
+  handler: fileURLToPath(new URL('./consumer-worker.ts', import.meta.url)),
+  polling: fileURLToPath(new URL('./polling-worker.ts', import.meta.url)),
+};
 const registerUrl = new URL('./register.mjs', import.meta.url).href;
 const running = new Set<ChildConsumerApp>();
 
@@ -110,7 +126,9 @@ export async function spawnConsumerApp(options: ConsumerAppOptions): Promise<Chi
     ...(options.setupModule ? { WORKER_SETUP: options.setupModule } : {}),
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', registerUrl, workerFile], {
+  const workerFile = workerFiles[options.kind ?? 'handler'];
+  const nodeFlags = ['--enable-source-maps', ...(options.exposeGc ? ['--expose-gc'] : [])];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', registerUrl, workerFile], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -228,6 +246,16 @@ function wrap(name: string, child: ChildProcess): ChildConsumerApp {
     stop: async () => {
       if (!exit) child.kill('SIGKILL');
       await exited;
+    },
+    stats: (timeoutMs = 30_000) => {
+      const from = events.length;
+      const answer = app.waitForEvent(
+        'a stats report',
+        (e): e is StatsEvent => e.type === 'stats' && events.indexOf(e) >= from,
+        timeoutMs,
+      );
+      if (child.connected) child.send({ type: 'stats' } satisfies WorkerRequest);
+      return answer;
     },
     output: (maxChars = 20_000) => output.slice(-maxChars),
   };

@@ -2,18 +2,24 @@
 // scenario in its own process, all in this run, on the same topic.
 //   node bench/offset-stores.bench.mjs [--count 20000] [--partitions 4] [--rounds 1]
 // Needs the broker (KAFKA_BROKERS, default 127.0.0.1:9092), PostgreSQL (POSTGRES_URL) and Redis (REDIS_URL).
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import {
+  bestRateRows,
+  brokersFromEnv,
+  freshGroup,
+  printTable,
+  produceBacklog,
+  runRounds,
+  runScenarioProcess,
+} from './support.mjs';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '20000' },
@@ -24,7 +30,7 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const partitions = Number(values.partitions);
 const rounds = Number(values.rounds);
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const brokers = brokersFromEnv();
 const postgresUrl = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const suffix = randomUUID().slice(0, 8);
@@ -47,28 +53,18 @@ await admin.connect();
 const topic = `bench-stores-${suffix}`;
 try {
   await database.query(`CREATE TABLE ${effectsTable} (id bigint NOT NULL)`);
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
-  await producer.connect();
-  for (let sent = 0; sent < count; sent += 5000) {
-    const n = Math.min(5000, count - sent);
-    await producer.send({
-      topic,
-      messages: Array.from({ length: n }, (_, i) => ({ key: `k${sent + i}`, value: payload(sent + i) })),
-    });
-  }
-  await producer.disconnect();
+  await produceBacklog(kafka, admin, {
+    topic,
+    partitions,
+    count,
+    messageAt: (id) => ({ key: `k${id}`, value: payload(id) }),
+    producerOptions: { createPartitioner: kafkajs.Partitioners.DefaultPartitioner },
+  });
   console.error(`produced ${count} records to ${topic} (${partitions} partitions)`);
 
-  const results = new Map();
-  for (let round = 0; round < rounds; round++) {
-    for (const [kind] of scenarios) {
-      const result = await runScenario(kind);
-      results.set(kind, [...(results.get(kind) ?? []), result]);
-      console.error(`  round ${round + 1} ${kind}: ${Math.round(count / (result.ms / 1000))} rec/s`);
-    }
-  }
-  printTable(results);
+  const kinds = scenarios.map(([kind]) => kind);
+  const results = await runRounds(rounds, kinds, count, runScenario);
+  printRates(results);
 } finally {
   await database.query(`DROP TABLE IF EXISTS ${table}, ${effectsTable}`).catch(() => undefined);
   await database.end();
@@ -84,64 +80,24 @@ function payload(id) {
   return JSON.stringify({ id, customer: `c-${id % 997}`, total: 19.99 });
 }
 
-function best(list) {
-  return list.reduce((a, b) => (a.ms <= b.ms ? a : b));
-}
-
 function runScenario(kind) {
-  const group = `bench-${kind}-${randomUUID().slice(0, 8)}`;
+  const group = freshGroup(`bench-${kind}`);
   groups.push(group);
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', './test/support/child-app/register.mjs', 'bench/offset-stores/scenario.ts'],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          BENCH_BROKERS: brokers.join(','),
-          BENCH_TOPIC: topic,
-          BENCH_GROUP: group,
-          BENCH_COUNT: String(count),
-          BENCH_STORE: kind,
-          BENCH_TABLE: table,
-          BENCH_EFFECTS_TABLE: effectsTable,
-          KAFKAJS_NO_PARTITIONER_WARNING: '1',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) return reject(new Error(`${kind} exited with ${code}: ${out}`));
-      resolve(JSON.parse(line));
-    });
+  return runScenarioProcess('bench/offset-stores/scenario.ts', {
+    name: kind,
+    brokers,
+    topic,
+    group,
+    count,
+    env: { BENCH_STORE: kind, BENCH_TABLE: table, BENCH_EFFECTS_TABLE: effectsTable },
   });
 }
 
-function printTable(results) {
-  const rate = (kind) => count / (best(results.get(kind)).ms / 1000);
-  const kafkaRate = rate('kafka');
+function printRates(results) {
   const header = ['offset store', `records/s (best of ${rounds})`, 'vs Kafka store', 'peak RSS MB'];
-  const lines = scenarios.map(([kind, label]) => [
-    label,
-    Math.round(rate(kind)).toLocaleString('en-US'),
-    (rate(kind) / kafkaRate).toFixed(2),
-    Math.max(...results.get(kind).map((r) => r.rssPeakMb)).toFixed(0),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) =>
-    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  console.log(
+  printTable(
     `\nOffset stores: ${count} records, ${partitions} partitions, 1 consumer process each, commit after processing`,
+    header,
+    bestRateRows(results, scenarios, count, 'kafka'),
   );
-  console.log(fmt(header));
-  console.log(
-    '|' + widths.map((w, i) => (i === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|') + '|',
-  );
-  for (const l of lines) console.log(fmt(l));
 }

@@ -5,7 +5,7 @@ import { packageAlias } from './vitest.shared.js';
 export default defineConfig({
   resolve: { alias: packageAlias },
   test: {
-    include: ['libs/**/*.spec.ts', 'test/unit/**/*.spec.ts'],
+    include: ['libs/**/*.spec.ts', 'test/unit/**/*.spec.ts', 'sample-app/**/*.spec.ts'],
     environment: 'node',
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/unit.json' },

@@ -10,6 +10,11 @@ KAFKA_JARS="$KAFKA_HOME_DIR/jars/$KAFKA_VERSION"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$KAFKA_HOME_DIR}"
 # Port of the single node's PLAINTEXT listener; its controller listens on the next port.
 KAFKA_SINGLE_PORT="${KAFKA_SINGLE_PORT:-9092}"
+# Security of an extra client listener on KAFKA_SINGLE_PORT+2 (single topology only): none, sasl
+# (SASL_PLAINTEXT with SCRAM-SHA-256) or tls (SSL, certificates made by tls-certs.sh).
+KAFKA_SECURITY="${KAFKA_SECURITY:-none}"
+KAFKA_SASL_USERNAME="${KAFKA_SASL_USERNAME:-app}"
+KAFKA_SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-app-secret}"
 KAFKA_HEAP="${KAFKA_HEAP:--Xmx512m -Xms512m}"
 KAFKA_READY_TIMEOUT_S="${KAFKA_READY_TIMEOUT_S:-90}"
 
@@ -24,8 +29,17 @@ topology_nodes() {
     *) die "unknown topology '$1' (allowed: single, cluster)" ;;
   esac
 }
-broker_port() { if [ "$1" = single ]; then echo "$KAFKA_SINGLE_PORT"; else echo "${2}9092"; fi; }
-controller_port() { if [ "$1" = single ]; then echo $((KAFKA_SINGLE_PORT + 1)); else echo "${2}9093"; fi; }
+# KAFKA_CLUSTER_PORT moves the cluster (tests run a private one): node n listens on
+# KAFKA_CLUSTER_PORT + 10*(n-1), its controller on the port after.
+KAFKA_CLUSTER_PORT="${KAFKA_CLUSTER_PORT:-}"
+broker_port() {
+  if [ "$1" = single ]; then echo "$KAFKA_SINGLE_PORT"
+  elif [ -n "$KAFKA_CLUSTER_PORT" ]; then echo $((KAFKA_CLUSTER_PORT + 10 * ($2 - 1)))
+  else echo "${2}9092"; fi
+}
+controller_port() { if [ "$1" = single ]; then echo $((KAFKA_SINGLE_PORT + 1)); else echo $(($(broker_port "$1" "$2") + 1)); fi; }
+# The secured listener of a single node (start.sh --security sasl|tls).
+secure_port() { echo $((KAFKA_SINGLE_PORT + 2)); }
 node_dir() { echo "$KAFKA_DATA_DIR/$1/node-$2"; }
 bootstrap_servers() {
   local t="$1" out="" n

@@ -3,20 +3,38 @@
 # and waits until its admin API answers. Idempotent: a running broker is reused.
 #   start.sh                     one node on 127.0.0.1:9092
 #   start.sh --topology cluster  three nodes on 127.0.0.1:19092, 29092, 39092
+#                                (KAFKA_CLUSTER_PORT=P: on P, P+10, P+20 instead; controllers one port up)
 #   start.sh --fresh             wipe the topology's data first
+#   start.sh --security sasl     one node with an extra SASL_PLAINTEXT (SCRAM-SHA-256) listener on
+#                                KAFKA_SINGLE_PORT+2; user KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD
+#                                (default app / app-secret), created when the storage is formatted;
+#                                with KAFKA_SASL_ACLS=1 that user may do only what ACLs grant it
+#   start.sh --security tls      one node with an extra SSL listener on KAFKA_SINGLE_PORT+2; a CA and a
+#                                certificate for 127.0.0.1/localhost are made in <data>/single/tls;
+#                                clients trust <data>/single/tls/ca.pem
+# The PLAINTEXT listener stays on KAFKA_SINGLE_PORT (readiness checks, admin, producing in tests).
+# Give a secured broker its own KAFKA_DATA_DIR and KAFKA_SINGLE_PORT to run it next to the default one.
 # KAFKA_BROKERS=host:port,... : use that cluster instead; only waits for it to answer.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 topology=single
 fresh=0
+security="$KAFKA_SECURITY"
 while [ $# -gt 0 ]; do
   case "$1" in
     --topology) topology="$2"; shift 2 ;;
     --topology=*) topology="${1#*=}"; shift ;;
     --fresh) fresh=1; shift ;;
-    *) die "unknown argument '$1' (allowed: --topology single|cluster, --fresh)" ;;
+    --security) security="$2"; shift 2 ;;
+    --security=*) security="${1#*=}"; shift ;;
+    *) die "unknown argument '$1' (allowed: --topology single|cluster, --fresh, --security none|sasl|tls)" ;;
   esac
 done
+case "$security" in
+  none | sasl | tls) ;;
+  *) die "unknown security '$security' (allowed: none, sasl, tls)" ;;
+esac
+[ "$security" = none ] || [ "$topology" = single ] || die "--security $security needs --topology single"
 nodes="$(topology_nodes "$topology")"
 node_count="$(echo "$nodes" | wc -w)"
 
@@ -41,24 +59,82 @@ mkdir -p "$base"
 
 voters=""
 for n in $nodes; do voters="$voters${voters:+,}$n@127.0.0.1:$(controller_port "$topology" "$n")"; done
-[ -f "$base/cluster-id" ] || node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("base64url"))' >"$base/cluster-id"
+# A random 16-byte id, base64url; never starting with '-' (kafka-storage would read it as an option,
+# which is why Kafka's own Uuid.randomUuid() draws again in that case).
+[ -f "$base/cluster-id" ] \
+  || node -e 'let id; do id = require("crypto").randomBytes(16).toString("base64url"); while (id.startsWith("-")); process.stdout.write(id)' >"$base/cluster-id"
 cluster_id="$(cat "$base/cluster-id")"
 rf=1; min_isr=1
 if [ "$node_count" -ge 3 ]; then rf=3; min_isr=2; fi
 
+tls_dir="$base/tls"
+if [ "$security" = tls ]; then
+  mkdir -p "$tls_dir"
+  [ -s "$tls_dir/keystore.password" ] \
+    || node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' >"$tls_dir/keystore.password"
+  bash "$KAFKA_SCRIPTS/tls-certs.sh" "$tls_dir" "$(cat "$tls_dir/keystore.password")" \
+    || die "making the TLS certificates in $tls_dir failed"
+fi
+
+# The extra listener of --security (its name is its protocol).
+secure_listener() {
+  local sport
+  sport="$(secure_port)"
+  case "$security" in
+    sasl)
+      echo "SASL_PLAINTEXT://127.0.0.1:$sport"
+      ;;
+    tls)
+      echo "SSL://127.0.0.1:$sport"
+      ;;
+  esac
+}
+security_properties() {
+  case "$security" in
+    sasl)
+      cat <<PROPS
+sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+      # KAFKA_SASL_ACLS=1: ACLs enforced for SASL users (none granted: grant them with the admin API
+      # over PLAINTEXT, whose unauthenticated principal ANONYMOUS is a super user, as is the controller).
+      if [ "${KAFKA_SASL_ACLS:-0}" = 1 ]; then
+        cat <<PROPS
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+PROPS
+      fi
+      ;;
+    tls)
+      cat <<PROPS
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$tls_dir/keystore.p12
+ssl.keystore.password=$(cat "$tls_dir/keystore.password")
+ssl.key.password=$(cat "$tls_dir/keystore.password")
+ssl.client.auth=none
+PROPS
+      ;;
+  esac
+}
+
 write_properties() {
-  local n="$1" dir="$2" bport cport
+  local n="$1" dir="$2" bport cport extra="" extra_map=""
   bport="$(broker_port "$topology" "$n")"
   cport="$(controller_port "$topology" "$n")"
+  if [ "$security" != none ]; then
+    extra=",$(secure_listener)"
+    if [ "$security" = sasl ]; then extra_map=",SASL_PLAINTEXT:SASL_PLAINTEXT"; else extra_map=",SSL:SSL"; fi
+  fi
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport$extra
+advertised.listeners=PLAINTEXT://127.0.0.1:$bport$extra
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT$extra_map
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=true
@@ -80,6 +156,8 @@ log.segment.bytes=67108864
 num.io.threads=4
 num.network.threads=2
 PROPS
+  security_properties >>"$dir/server.properties"
+  chmod 600 "$dir/server.properties"
 }
 
 started=()
@@ -93,7 +171,9 @@ for n in $nodes; do
     log "node $n already running (pid $pid, 127.0.0.1:$bport)"
     continue
   fi
-  for port in "$bport" "$cport"; do
+  ports=("$bport" "$cport")
+  [ "$security" = none ] || ports+=("$(secure_port)")
+  for port in "${ports[@]}"; do
     if port_open "$port"; then
       if [ "$port" = "$bport" ] && node "$KAFKA_SCRIPTS/wait-ready.mjs" --brokers "127.0.0.1:$bport" --timeout 5 --quiet; then
         log "a Kafka broker not started by this script answers on 127.0.0.1:$bport: reusing it"
@@ -104,9 +184,15 @@ for n in $nodes; do
   done
   write_properties "$n" "$dir"
   if [ ! -f "$dir/data/meta.properties" ]; then
+    # SCRAM credentials live in the cluster metadata: created with the first record, at format time.
+    scram=()
+    [ "$security" != sasl ] \
+      || scram=(--add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]")
     java -cp "$KAFKA_JARS/*" -Dlog4j2.configurationFile="$KAFKA_SCRIPTS/log4j2.properties" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted "${scram[@]}" \
       >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting storage of node $n failed"; }
+    # It lists the SCRAM records (salted keys, never the password): readable by the owner only.
+    chmod 600 "$dir/format.log"
   fi
   # setsid: the broker must outlive the shell (and test runner) that started it.
   setsid nohup java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -129,3 +215,7 @@ if ! node "$KAFKA_SCRIPTS/wait-ready.mjs" --brokers "$brokers" --expect "$node_c
   die "Kafka at $brokers was not ready after ${KAFKA_READY_TIMEOUT_S}s"
 fi
 log "ready: $brokers"
+case "$security" in
+  sasl) log "SASL_PLAINTEXT (SCRAM-SHA-256) listener: 127.0.0.1:$(secure_port), user $KAFKA_SASL_USERNAME" ;;
+  tls) log "SSL listener: 127.0.0.1:$(secure_port), CA certificate: $tls_dir/ca.pem" ;;
+esac

@@ -1,10 +1,8 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
-import { ConsumeTopic, KafkaConsumerContext } from 'nestjs-kafka-consumer';
+import { Payload } from '@nestjs/microservices';
+import { ConsumeTopic } from 'nestjs-kafka-consumer';
 import { payloadValidation } from '../common/payload-validation.pipe.js';
 import { GROUPS, TOPICS } from '../config/app-config.js';
-import { LedgerService } from '../payments/ledger.service.js';
-import { PaymentDto } from '../payments/payment.dto.js';
 import { AnalyticsService } from './analytics.service.js';
 import { BillingService } from './billing.service.js';
 import { OrderDto } from './order.dto.js';
@@ -14,7 +12,6 @@ export class OrdersController {
   constructor(
     private readonly billing: BillingService,
     private readonly analytics: AnalyticsService,
-    private readonly ledger: LedgerService,
   ) {}
 
   /** Every order is billed; the offset is committed after this returns. */
@@ -27,12 +24,5 @@ export class OrdersController {
   @ConsumeTopic(TOPICS.orders, { groupId: GROUPS.analytics, retry: false })
   track(@Payload(payloadValidation) order: OrderDto): void {
     this.analytics.track(order);
-  }
-
-  /** Payments in the service's default group, committed explicitly once booked. */
-  @ConsumeTopic(TOPICS.payments, { commit: 'manual' })
-  async pay(@Payload(payloadValidation) payment: PaymentDto, @Ctx() ctx: KafkaConsumerContext): Promise<void> {
-    await this.ledger.apply(payment);
-    await ctx.commit();
   }
 }

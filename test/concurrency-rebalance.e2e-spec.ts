@@ -20,6 +20,21 @@ function overlaps(a: GroupMember, b: GroupMember): string[] {
   return found;
 }
 
+/**
+ * Records a member started for a partition that its latest join before that moment had taken from
+ * it. Records already running when the rebalance began may finish on the old owner while the new
+ * owner starts (README, "Delivery semantics": kafkajs has no blocking revoke); a record *started*
+ * after the join that revoked its partition is a bug.
+ */
+function startedAfterRevoke(member: GroupMember): string[] {
+  return member.handled
+    .filter((record) => {
+      const latest = member.joins.findLast((join) => join.at <= record.startedAt);
+      return latest !== undefined && !latest.partitions.includes(record.partition);
+    })
+    .map((record) => `${member.name} started partition ${record.partition} offset ${record.offset} after losing it`);
+}
+
 describe('a rebalance with many records in flight (concurrency unordered)', () => {
   const kit = new KafkaTestKit();
   const members: GroupMember[] = [];
@@ -28,7 +43,7 @@ describe('a rebalance with many records in flight (concurrency unordered)', () =
     await kit.close();
   });
 
-  it('a second member joins: nothing is lost, and no partition runs records on both members at once', async () => {
+  it('a second member joins: nothing is lost, and nothing starts on the old owner after the join that moved its partition', async () => {
     const topic = await kit.createTopic(unique('conc-rebalance'), PARTITIONS);
     const groupId = unique('conc-rebalance');
     for (let first = 0; first < TOTAL; first += 200) {
@@ -50,13 +65,20 @@ describe('a rebalance with many records in flight (concurrency unordered)', () =
     await waitFor('the members to split the partitions', () => splitsPartitions([a, b], PARTITIONS), 60_000);
     const ids = () => new Set([...a.processed(), ...b.processed()].map((r) => r.id));
     await waitFor('every record processed', () => ids().size === TOTAL, 60_000);
-    expect(overlaps(a, b)).toEqual([]);
+    expect([...startedAfterRevoke(a), ...startedAfterRevoke(b)]).toEqual([]);
+    // What the README allows: records already running on the old owner, at most maxInFlight of them.
+    const overlapping = overlaps(a, b);
+    const oldOwnerRecords = new Set(overlapping.map((pair) => pair.split(' and ')[0]));
+    expect(oldOwnerRecords.size).toBeLessThanOrEqual(options.concurrency.maxInFlight);
     const ends = await (await kit.getAdmin()).fetchTopicOffsets(topic);
     await waitFor('the log end offsets committed', async () => {
       const committed = await kit.committed(groupId, topic);
       return ends.every((p) => committed[p.partition] === p.high);
     });
     const duplicates = a.processed().length + b.processed().length - TOTAL;
-    console.info(`concurrent rebalance: ${duplicates} records processed twice (in flight or uncommitted at the move)`);
+    console.info(
+      `concurrent rebalance: ${duplicates} records processed twice (in flight or uncommitted at the move), ` +
+        `${overlapping.length} pairs of records of one partition running on both members at once`,
+    );
   });
 });

@@ -52,14 +52,15 @@ describe('PollingAssignment', () => {
     const [owner] = state.onJoin('m1', { t: [0] }).acquired;
     state.onJoin('m1', {});
     expect(state.markClaimed(owner, { offset: '5', epoch: 1 })).toBe(false);
-    expect(owner.status).toBe('claiming');
+    expect(owner.status).toBe('lost');
+    expect(owner.fetchedUpTo).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it('commits the highest given offset + 1 per partition, ignoring records of an earlier acquisition (D3)', () => {
     const state = new PollingAssignment(false);
     state.onJoin('m1', { t: [0, 1] });
     state.onJoin('m1', { t: [1] }); // t:0 moved away
-    state.onJoin('m1', { t: [0, 1] }); // and came back: a new acquisition (generation 3)
+    state.onJoin('m1', { t: [0, 1] }); // and came back: a new acquisition (generation 2)
     const pending = state.pendingCommits([
       { topic: 't', partition: 0, offset: '99', generation: 1 },
       { topic: 't', partition: 1, offset: '5', generation: 1 },
@@ -81,16 +82,63 @@ describe('PollingAssignment', () => {
     expect(state.pendingCommits([{ topic: 't', partition: 0, offset: '50' }]).map((c) => c.next)).toEqual([51]);
   });
 
-  it('commits nothing of lost partitions, and acquires them again at the next join', () => {
+  it('claims a fenced partition again once per join (a new acquisition), then leaves it lost until the next join', () => {
     const state = new PollingAssignment(true);
     const [owner] = state.onJoin('m1', { t: [0] }).acquired;
-    state.markClaimed(owner, undefined);
+    state.markClaimed(owner, { offset: '3', epoch: 1 });
     owner.position = 3;
-    state.markLost([owner]);
+    const [again] = state.fenced([owner]);
     expect(state.isCurrent(owner)).toBe(false);
+    expect(again).toMatchObject({ key: 't:0', status: 'claiming' });
+    expect(again.generation).toBeGreaterThan(owner.generation);
+    // Records polled under the fenced acquisition are never committed under the new one.
+    expect(state.pendingCommits([{ topic: 't', partition: 0, offset: '7', generation: owner.generation }])).toEqual([]);
+    expect(state.markClaimed(owner, { offset: '9', epoch: 3 })).toBe(false);
+    expect(state.markClaimed(again, { offset: '9', epoch: 3 })).toBe(true);
+    expect(state.fenced([again])).toEqual([]);
+    expect(again.status).toBe('lost');
     expect(state.pendingCommits()).toEqual([]);
     const next = state.onJoin('m1', { t: [0] });
-    expect(next.revoked).toEqual([owner]);
+    expect(next.revoked).toEqual([again]);
     expect(next.acquired[0].status).toBe('claiming');
+  });
+
+  it('owns nothing after a crash; the next join acquires every partition afresh', () => {
+    const state = new PollingAssignment(false);
+    const [owner] = state.onJoin('m1', { t: [0] }).acquired;
+    owner.position = 5;
+    state.crashed();
+    expect(owner.status).toBe('lost');
+    expect(state.pendingCommits()).toEqual([]);
+    const next = state.onJoin('m1', { t: [0] });
+    expect(next.rejoined).toBe(true);
+    expect(next.revoked).toEqual([owner]);
+    expect(next.acquired[0]).not.toBe(owner);
+    expect(next.acquired[0].status).toBe('ready');
+  });
+
+  it('restarts a partition claimed again with nothing stored at what the fenced acquisition did not commit', () => {
+    const state = new PollingAssignment(true);
+    const [owner] = state.onJoin('m1', { t: [0, 1] }).acquired;
+    state.markClaimed(owner, { epoch: 1 });
+    owner.firstTaken = 12; // records 12.. were taken into the buffer, none committed
+    owner.fetchedUpTo = 20;
+    const [again] = state.fenced([owner]);
+    expect(state.markClaimed(again, { epoch: 2 })).toBe(true);
+    expect(again.fetchedUpTo).toBe(11);
+    const other = state.get('t', 1)!;
+    state.markClaimed(other, { epoch: 1 });
+    other.committed = 30;
+    const [otherAgain] = state.fenced([other]);
+    state.markClaimed(otherAgain, undefined);
+    expect(otherAgain.fetchedUpTo).toBe(29);
+  });
+
+  it('ignores a claim that settles after a newer claim of the same partition started', () => {
+    const state = new PollingAssignment(true);
+    const [owner] = state.onJoin('m1', { t: [0] }).acquired;
+    const [again] = state.fenced([owner]);
+    expect(state.markClaimed(owner, { offset: '1', epoch: 1 })).toBe(false);
+    expect(again.status).toBe('claiming');
   });
 });

@@ -101,11 +101,16 @@ export class PollingFetcher {
       .map(({ topic, partition }) => ({ topic, partition }));
   }
 
-  /** The store fenced these partitions off: another member owns them now. */
+  /**
+   * The store fenced these partitions off: another claim is newer. Their buffered records are
+   * dropped; one still assigned here is claimed again once per join (as for handlers), the
+   * others wait for a join that assigns them again.
+   */
   fence(owners: OwnedPartition[]): void {
-    this.partitions.markLost(owners);
+    const reclaimed = this.partitions.fenced(owners);
     this.buffer.retainCurrent((owner) => this.partitions.isCurrent(owner));
     this.syncFetch();
+    if (reclaimed.length > 0) this.host.claim(reclaimed);
   }
 
   /** Applies the wanted fetch state of every assigned partition: paused while claiming, lost, paused by the user or the buffer is full. */
@@ -173,7 +178,7 @@ export class PollingFetcher {
    * time it rejoins: they are dropped. Without a restart, `poll()` and `commit()` reject from now on.
    */
   private onCrash(error: unknown, restart: boolean): void {
-    this.partitions.markLost(this.partitions.all());
+    this.partitions.crashed();
     this.buffer.clear();
     if (restart) {
       this.rejoinPending = true;

@@ -47,7 +47,7 @@ function setUp(store: OffsetStore, join?: (partitions: PollingAssignment) => voi
     syncFetch: () => undefined,
     onFenced: (owners) => {
       fenced.push(...owners);
-      partitions.markLost(owners);
+      partitions.fenced(owners);
     },
   };
   const offsets = new PollingOffsets(store, { groupId: 'g', consumer: {} as never }, host, timeoutMs);

@@ -73,7 +73,10 @@ export class PollingOffsets {
         );
         for (const owner of pending) {
           const claim = claims.find((c) => c.topic === owner.topic && c.partition === owner.partition);
-          if (partitions.markClaimed(owner, claim) && claim?.offset !== undefined) this.host.seek(owner, claim.offset);
+          // The stored offset, or for a claim again after a fence what the fenced acquisition did not commit.
+          if (partitions.markClaimed(owner, claim) && Number.isFinite(owner.fetchedUpTo)) {
+            this.host.seek(owner, String(owner.fetchedUpTo + 1));
+          }
         }
         this.host.syncFetch();
         return;

@@ -44,6 +44,7 @@ export class RecordBuffer {
       const offset = Number(message.offset);
       if (offset <= owner.fetchedUpTo) continue;
       owner.fetchedUpTo = offset;
+      owner.firstTaken ??= offset;
       this.push(toRecord(message), owner);
     }
     return last;

@@ -30,8 +30,13 @@ export interface ClaimedPartition extends TopicPartition {
 export interface OffsetStoreScope {
   /** Consumer group id. */
   readonly groupId: string;
-  /** The group's kafkajs consumer (`KafkaOffsetStore` commits through it). */
+  /** The group's kafkajs consumer. */
   readonly consumer: Consumer;
+  /**
+   * Commits to the group's offsets in Kafka under the generation the commit was computed in, and
+   * never again once the member rejoined (what `KafkaOffsetStore` uses; set by the library).
+   */
+  readonly commitOffsets?: (offsets: readonly TopicPartitionOffset[]) => Promise<void>;
 }
 
 /**

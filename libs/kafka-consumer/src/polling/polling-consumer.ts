@@ -11,6 +11,7 @@ import {
 import { DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS } from '../kafka-consumer.options.js';
 import type { OffsetStore, TopicPartition } from '../offset-stores/offset-store.js';
 import { deserializerFor } from '../serialization/deserializer.js';
+import { KafkaGroupCommit } from '../server/group-commit.js';
 import { PollingAssignment, type CommitCandidate } from './polling-assignment.js';
 import {
   DEFAULT_MAX_BUFFERED_MESSAGES,
@@ -95,11 +96,19 @@ export class PollingConsumer {
     try {
       const store = await this.context.resolveStore();
       this.fetcher.partitions = new PollingAssignment(!store.usesKafkaGroupOffsets);
+      const saveTimeoutMs = this.context.saveTimeoutMs ?? DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS;
+      const scope = this.kafka.scope(this.groupId);
+      const groupCommit = new KafkaGroupCommit(scope.consumer, {
+        groupId: this.groupId,
+        generation: () => this.fetcher.partitions.generation,
+        deadlineMs: saveTimeoutMs,
+      });
+      this.fetcher.groupCommit = groupCommit;
       this.offsets = new PollingOffsets(
         store,
-        this.kafka.scope(this.groupId),
+        { ...scope, commitOffsets: (offsets) => groupCommit.commit(offsets) },
         this.offsetsHost(),
-        this.context.saveTimeoutMs ?? DEFAULT_OFFSET_STORE_SAVE_TIMEOUT_MS,
+        saveTimeoutMs,
       );
       await this.kafka.connect(this.fetcher.events());
     } catch (error) {

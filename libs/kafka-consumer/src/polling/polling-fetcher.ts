@@ -3,6 +3,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { pollingConsumerCrashed, pollingConsumerRestarts } from '../kafka-consumer.messages.js';
 import type { TopicPartition } from '../offset-stores/offset-store.js';
 import type { ValueDeserializer } from '../serialization/deserializer.js';
+import type { KafkaGroupCommit } from '../server/group-commit.js';
 import { PollingAssignment, type OwnedPartition } from './polling-assignment.js';
 import type { PollingKafkaAdapter, PollingKafkaEvents } from './polling-kafka.adapter.js';
 import { PauseTargets, type PauseTarget } from './pause-targets.js';
@@ -39,6 +40,8 @@ export class PollingFetcher {
   rejoinPending = false;
   /** kafkajs crashed and does not restart. */
   crash: { error: unknown } | null = null;
+  /** Kafka-store commits under the generation they were computed in (D2): told of each batch and crash. */
+  groupCommit: KafkaGroupCommit | null = null;
   private readonly buffer: RecordBuffer;
   private readonly userPaused = new PauseTargets();
 
@@ -137,8 +140,9 @@ export class PollingFetcher {
     this.joins.wake();
   }
 
-  private async onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     if (!this.host.isRunning()) return;
+    this.groupCommit?.track(commitOffsetsIfNecessary);
     const owner = this.partitions.get(batch.topic, batch.partition);
     // Claiming (fetched before the pause took effect), lost or paused: take nothing, kafkajs fetches it again.
     if (!owner || owner.status !== 'ready' || this.isUserPaused(owner)) return;
@@ -179,6 +183,7 @@ export class PollingFetcher {
    */
   private onCrash(error: unknown, restart: boolean): void {
     this.partitions.crashed();
+    this.groupCommit?.reset();
     this.buffer.clear();
     if (restart) {
       this.rejoinPending = true;

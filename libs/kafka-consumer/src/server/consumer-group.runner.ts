@@ -178,8 +178,10 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
 
   // ---- kafkajs events ---------------------------------------------------------------------
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isStale } = payload;
     this.heartbeatFn = heartbeat;
+    this.parts.groupCommit.track(payload.commitOffsetsIfNecessary);
     if (this.closing) return;
     this.observer.fetched(batch.topic, batch.partition, batch.highWatermark);
     // Workers are created at the join; a batch of a partition without one (a fetch that raced a
@@ -223,6 +225,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
    */
   private onCrash(error: unknown, restart: boolean): void {
     const lost = this.lifecycle.crashed();
+    this.parts.groupCommit.reset();
     for (const key of lost) this.partitions.retire(key);
     if (this.rebalanceHold) clearTimeout(this.rebalanceHold);
     this.rebalanceHold = null;

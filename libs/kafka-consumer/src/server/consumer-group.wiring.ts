@@ -9,6 +9,7 @@ import { BatchDispatcher } from './batch-dispatcher.js';
 import { BufferBudget } from './buffer-budget.js';
 import type { FailureSettler } from './handler-invocation.js';
 import { InFlightLimit } from './in-flight-limit.js';
+import { KafkaGroupCommit } from './group-commit.js';
 import { KafkajsConsumerAdapter } from './kafkajs-consumer.adapter.js';
 import { MembershipGate } from './membership-gate.js';
 import { OffsetCommitter } from './offset-committer.js';
@@ -55,6 +56,8 @@ export interface ConsumerGroupRunnerHooks {
 export interface ConsumerGroupParts {
   readonly consumer: Consumer;
   readonly kafka: KafkajsConsumerAdapter;
+  /** Kafka-store commits under the generation they were computed in (D2). */
+  readonly groupCommit: KafkaGroupCommit;
   readonly observer: GroupObserver;
   readonly budget: BufferBudget;
   readonly lifecycle: PartitionLifecycle;
@@ -108,7 +111,16 @@ export function wireConsumerGroup(
     claims,
     sessionTimeoutMs: config.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT_MS,
   });
-  const scope: OffsetStoreScope = { groupId: options.groupId, consumer };
+  const groupCommit = new KafkaGroupCommit(consumer, {
+    groupId: options.groupId,
+    generation: () => lifecycle.generation,
+    deadlineMs: options.module.offsetStoreSaveTimeoutMs,
+  });
+  const scope: OffsetStoreScope = {
+    groupId: options.groupId,
+    consumer,
+    commitOffsets: (offsets) => groupCommit.commit(offsets),
+  };
   const onPartitionsLost = (workers: PartitionWorker[]) => runner.onPartitionsLost(workers);
   const committer = new OffsetCommitter(
     options.groupId,
@@ -207,6 +219,7 @@ export function wireConsumerGroup(
   return {
     consumer,
     kafka,
+    groupCommit,
     observer,
     budget,
     lifecycle,

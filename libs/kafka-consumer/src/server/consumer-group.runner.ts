@@ -293,8 +293,8 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
   }
 
   onProgress(_worker: PartitionWorker, idle: boolean): void {
-    // kafkajs' heartbeat closure keeps its whole batch (fetch response) alive: drop it once nothing
-    // is buffered (no handler can call ctx.heartbeat(); kafkajs heartbeats itself while fetching).
+    // Nothing buffered: no handler can call ctx.heartbeat() (kafkajs heartbeats itself while
+    // fetching). The latest batch stays referenced by the group commit until the next fetch.
     if (idle && this.buffer.records === 0) this.heartbeatFn = null;
     if (idle) this.committer.scheduleSoon();
     else this.committer.scheduleInterval();

@@ -87,8 +87,8 @@ describe.each<StoreKind>(['postgres', 'redis', 'file'])('PollingConsumer with th
       deserializer: 'string',
       consumer: {
         partitionAssigners: [toGreatestLabel('a')],
-        sessionTimeout: 30_000,
-        heartbeatInterval: 12_000,
+        sessionTimeout: 60_000,
+        heartbeatInterval: 25_000,
         rebalanceTimeout: 3000,
       },
     });
@@ -98,7 +98,7 @@ describe.each<StoreKind>(['postgres', 'redis', 'file'])('PollingConsumer with th
       topics: [topic],
       fromBeginning: true,
       deserializer: 'string',
-      consumer: { partitionAssigners: [toGreatestLabel('b')], rebalanceTimeout: 3000 },
+      consumer: { partitionAssigners: [toGreatestLabel('b')], rebalanceTimeout: 3000, heartbeatInterval: 500 },
     });
     await waitForAssignment(b, 2);
     // B's claims are done once it returns records.

@@ -104,8 +104,8 @@ export class ChurnFleet {
     );
   }
 
-  /** Runs one step of the plan to its end (the signalled member has exited). */
-  async run(step: ChurnStep): Promise<void> {
+  /** Runs one step of the plan to its end (the signalled member has exited); the signal it sent, if any. */
+  async run(step: ChurnStep): Promise<SignalRecord | undefined> {
     if (this.stopped) return;
     if (step.kind === 'start') {
       await this.start(step.group);
@@ -115,14 +115,13 @@ export class ChurnFleet {
       const victim = this.live(step.group).filter((m) => this.ready(m))[step.victim ?? 0];
       if (!victim) return;
       victim.stopping = true;
-      await this.signal(victim, step, 'SIGTERM');
-      return;
+      return this.signal(victim, step, 'SIGTERM');
     }
     const member = await this.start(step.group, true);
     let state: string | undefined;
     if (step.kind === 'term-starting' && step.phase === 'booting') await sleep(step.bootDelayMs ?? 0);
     else state = await this.waitListed(member);
-    await this.signal(member, step, step.kind === 'kill-joining' ? 'SIGKILL' : 'SIGTERM', state);
+    return this.signal(member, step, step.kind === 'kill-joining' ? 'SIGKILL' : 'SIGTERM', state);
   }
 
   /** Client ids the broker lists in `group`, and its state. */
@@ -178,7 +177,7 @@ export class ChurnFleet {
     { kind, phase }: Pick<ChurnStep, 'kind' | 'phase'>,
     signal: 'SIGTERM' | 'SIGKILL',
     groupState?: string,
-  ): Promise<void> {
+  ): Promise<SignalRecord | undefined> {
     const state =
       groupState ??
       (await this.describe(member.group).then(
@@ -192,7 +191,7 @@ export class ChurnFleet {
       return undefined;
     });
     if (!exit) return;
-    this.signals.push({
+    const record: SignalRecord = {
       member: member.clientId,
       kind,
       phase,
@@ -200,8 +199,9 @@ export class ChurnFleet {
       beforeReady,
       duringRebalance: REBALANCING.has(state),
       exit,
-    });
-    if (signal === 'SIGKILL') return;
+    };
+    this.signals.push(record);
+    if (signal === 'SIGKILL') return record;
     if (exit.code !== 0 && exit.signal !== 'SIGTERM') {
       this.problems.push(
         `${member.clientId} exited ${JSON.stringify(exit)} after SIGTERM${beforeReady ? ' before ready' : ''}: ${member.app.output(3000)}`,
@@ -214,5 +214,6 @@ export class ChurnFleet {
         `${member.clientId} (${member.app.name}, ${kind}) SIGTERMed ${when}, exited ${JSON.stringify(exit)}`,
       );
     }
+    return record;
   }
 }

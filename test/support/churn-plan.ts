@@ -89,6 +89,14 @@ export class ChurnPlan {
     this.bootDelayMs = options.bootDelayMs ?? [100, 1500];
   }
 
+  /**
+   * A step of this kind missed its moment (the member was ready before the signal): the kind goes
+   * first again, so a storm still signals a member before it is ready.
+   */
+  missed(kind: ChurnActionKind): void {
+    this.chosen.delete(kind);
+  }
+
   /** Milliseconds to wait before the next step. */
   nextDelayMs(): number {
     return this.between(this.intervalMs);

@@ -28,6 +28,16 @@ describe('ChurnPlan', () => {
     }
   });
 
+  it('chooses a kind that missed its moment first again', () => {
+    const census = { handlers: { ready: 2, starting: 0 }, polling: { ready: 2, starting: 0 } };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const plan = new ChurnPlan(seed, { groups });
+      steps(plan, census, 4);
+      plan.missed('kill-joining');
+      expect(plan.next(census)!.kind).toBe('kill-joining');
+    }
+  });
+
   it('never SIGTERMs the last ready member of a group', () => {
     const plan = new ChurnPlan(1, { groups, minReady: 1 });
     const census = { handlers: { ready: 1, starting: 0 }, polling: { ready: 1, starting: 2 } };

@@ -10,6 +10,7 @@ import {
   buildFailureHeaders,
   buildRetryTopicHeaders,
   headerValue,
+  countHeader,
   integerHeader,
   EXCEPTION_MESSAGE_MAX_BYTES,
   timestampTypeOf,
@@ -237,5 +238,12 @@ describe('header readers', () => {
     expect(integerHeader({ n: Buffer.from('1.5') }, 'n')).toBeUndefined();
     expect(integerHeader({ n: Buffer.from([0, 0, 0, 3]) }, 'n')).toBeUndefined();
     expect(integerHeader({}, 'n')).toBeUndefined();
+  });
+
+  it('reads a count header only when it is an exact integer: a forged huge value counts as absent, not 1e+23', () => {
+    expect(countHeader({ n: Buffer.from('41') }, 'n')).toBe(41);
+    expect(countHeader({ n: Buffer.from('100000000000000000000000') }, 'n')).toBeUndefined();
+    expect(countHeader({ n: Buffer.from(String(Number.MAX_SAFE_INTEGER)) }, 'n')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(countHeader({ n: Buffer.from('x') }, 'n')).toBeUndefined();
   });
 });

@@ -65,6 +65,15 @@ export function integerHeader(headers: IHeaders | undefined, name: string): numb
   return Number(value.trim());
 }
 
+/**
+ * A count or position header (attempts, partition, offset): a non-negative integer small enough to
+ * be exact; a forged huge value (shown as `1e+23`) counts as absent.
+ */
+export function countHeader(headers: IHeaders | undefined, name: string): number | undefined {
+  const value = integerHeader(headers, name);
+  return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
+}
+
 /** Bounds of the exception headers, so the dead-letter write cannot fail because of what we add. */
 export const EXCEPTION_MESSAGE_MAX_BYTES = 4 * 1024;
 export const EXCEPTION_STACKTRACE_MAX_BYTES = 16 * 1024;
@@ -155,7 +164,7 @@ export function buildRetryTopicHeaders(
   const { message } = record;
   const R = RETRY_TOPIC_HEADERS;
   const fromMainTopic = record.stage === 0;
-  const stageAttempt = fromMainTopic ? 1 : (integerHeader(message.headers, R.attempts) ?? 1);
+  const stageAttempt = fromMainTopic ? 1 : (countHeader(message.headers, R.attempts) ?? 1);
   headers[R.attempts] = String(stageAttempt + 1);
   headers[R.backoffTimestamp] = String(backoffTimestamp);
   headers[R.originalTimestamp] =

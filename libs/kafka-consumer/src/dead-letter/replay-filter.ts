@@ -6,7 +6,7 @@ import {
   REPLAYED_FROM_HEADER,
   RETRY_TOPIC_HEADERS,
 } from '../kafka-consumer.constants.js';
-import { headerValue, integerHeader, writableHeaders } from './dead-letter.headers.js';
+import { countHeader, headerValue, writableHeaders } from './dead-letter.headers.js';
 
 /** Which dead-letter records `replayDeadLetters` re-publishes; every given criterion must hold. */
 export interface ReplayFilter {
@@ -42,7 +42,7 @@ export interface ReplayTarget {
 export function replayTarget(record: DeadLetterRecord): ReplayTarget | null {
   const topic = headerValue(record.headers, DEAD_LETTER_HEADERS.originalTopic);
   if (topic === undefined || topic === '') return null;
-  return { topic, partition: integerHeader(record.headers, DEAD_LETTER_HEADERS.originalPartition) };
+  return { topic, partition: countHeader(record.headers, DEAD_LETTER_HEADERS.originalPartition) };
 }
 
 const epochMs = (time: Date | number): number => (time instanceof Date ? time.getTime() : time);
@@ -57,7 +57,7 @@ export function matchesReplayFilter(record: DeadLetterRecord, filter: ReplayFilt
     if (target.partition === undefined || !filter.originalPartitions.includes(target.partition)) return false;
   }
   if (filter.originalOffsets !== undefined) {
-    const offset = integerHeader(record.headers, H.originalOffset);
+    const offset = countHeader(record.headers, H.originalOffset);
     if (offset === undefined) return false;
     const { from, to } = filter.originalOffsets;
     if (from !== undefined && offset < Number(from)) return false;

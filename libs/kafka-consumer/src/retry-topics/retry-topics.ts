@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { headerValue, integerHeader } from '../dead-letter/dead-letter.headers.js';
+import { countHeader, headerValue, integerHeader } from '../dead-letter/dead-letter.headers.js';
 import {
   ATTEMPTS_HEADER,
   DEAD_LETTER_HEADERS,
@@ -56,7 +56,7 @@ export function retryDueAt(message: KafkaMessage, stageDelayMs: number, firstSee
 
 /** Handler attempts already made on the earlier stages of a forwarded record (0 on the main topic). */
 export function priorAttempts(headers: IHeaders | undefined): number {
-  return integerHeader(headers, ATTEMPTS_HEADER) ?? 0;
+  return countHeader(headers, ATTEMPTS_HEADER) ?? 0;
 }
 
 /**

@@ -16,6 +16,7 @@ import { spawnConsumerApp, stopAllConsumerApps } from './support/child-app/spawn
 import { failHeartbeats } from './support/crash-policy/heartbeat-failure.js';
 import { brokers, KafkaTestKit, unique, waitFor } from './support/kafka.js';
 
+const RESTART_DELAY_MS = 10_000;
 const exitSetup = fileURLToPath(new URL('./support/crash-policy/exit-on-crash-setup.ts', import.meta.url));
 
 describe('a consumer that crashes (onCrash)', () => {
@@ -47,7 +48,8 @@ describe('a consumer that crashes (onCrash)', () => {
           client: { clientId: 'crash-restart-test', brokers: brokers() },
           consumer: { heartbeatInterval: 300 },
           health: { maxUnavailableMs: 0 },
-          onCrash: { action: 'restart', backoff: { type: 'fixed', delayMs: 2000 } },
+          // Long enough that the crashed state is still there when the checks below run under load.
+          onCrash: { action: 'restart', backoff: { type: 'fixed', delayMs: RESTART_DELAY_MS } },
         }),
       ],
       controllers: [OrdersController],
@@ -65,7 +67,7 @@ describe('a consumer that crashes (onCrash)', () => {
 
     failing = true;
     await waitFor('the consumer to crash', () => crashes.length > 0, 30_000);
-    expect(crashes[0]).toMatchObject({ groupId, action: 'restart', restartInMs: 2000 });
+    expect(crashes[0]).toMatchObject({ groupId, action: 'restart', restartInMs: RESTART_DELAY_MS });
     expect(String(crashes[0].error)).toContain('injected heartbeat failure');
     const down = await indicator.isHealthy('kafka');
     console.info(`[health] crashed group:\n${JSON.stringify(down, null, 2)}`);

@@ -124,7 +124,9 @@ describe('failover', () => {
     );
     expect(duplicates.length).toBe(expectedDuplicates);
     expect(duplicates.length).toBeLessThanOrEqual(uncommittedAtKill);
-    expect(failoverMs).toBeLessThan(SESSION_TIMEOUT_MS + 10_000);
+    // The coordinator notices the dead member after the session timeout; the rebalance, the
+    // survivor's rejoin and its first fetch take seconds more on a loaded machine.
+    expect(failoverMs).toBeLessThan(SESSION_TIMEOUT_MS + 20_000);
 
     // The survivor commits everything in the end (last processed + 1 = end of each partition).
     const ends = Object.fromEntries(

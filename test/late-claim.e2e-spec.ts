@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { spawnConsumerApp, stopAllConsumerApps } from './support/child-app/spawn-consumer-app.js';
+import { spawnConsumerApp, stopAllConsumerApps, type AssignedEvent } from './support/child-app/spawn-consumer-app.js';
 import { KafkaTestKit, unique, waitFor } from './support/kafka.js';
 import { POSTGRES_URL } from './support/offset-stores.js';
 import { startSteadyProducer, type SteadyProducer } from './support/steady-producer.js';
 
 const setupModule = fileURLToPath(new URL('./support/late-claim/gated-store-setup.ts', import.meta.url));
+
+type StoredRows = Map<number, { offset: string | null; epoch: number }>;
+
+/** Every partition of `since` has a higher stored offset in `now`. */
+function advanced(since: StoredRows, now: StoredRows): boolean {
+  return [...since].every(([partition, { offset }]) => Number(now.get(partition)?.offset ?? -1) > Number(offset ?? -1));
+}
 
 // S1 (engine review): a claim (`load`) that lands after the partition's new owner claimed it fences
 // that owner off. The owner must claim it again instead of dropping it until the next join.
@@ -30,7 +37,7 @@ describe('a late offset-store claim', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  async function rows(groupId: string, topic: string): Promise<Map<number, { offset: string | null; epoch: number }>> {
+  async function rows(groupId: string, topic: string): Promise<StoredRows> {
     const { rows: found } = await database.query<{ partition: number; next_offset: string | null; epoch: string }>(
       `SELECT partition, next_offset, epoch FROM ${table} WHERE group_id = $1 AND topic = $2`,
       [groupId, topic],
@@ -118,9 +125,10 @@ describe('a late offset-store claim', () => {
 
     // A's stale claims land once; B claims again; from then on nobody claims any more.
     rmSync(gate);
-    await waitFor('A’s late claims to land', async () =>
-      [...(await rows(groupId, topic)).values()].every(({ epoch }) => epoch >= 2),
-    );
+    const atLanding = (await waitFor('A’s late claims to land', async () => {
+      const stored = await rows(groupId, topic);
+      return stored.size === 2 && [...stored.values()].every(({ epoch }) => epoch >= 2) ? stored : undefined;
+    }))!;
     const landedAt = Date.now();
     await waitFor(
       'B to go on processing both partitions after A’s claims landed',
@@ -133,12 +141,38 @@ describe('a late offset-store claim', () => {
         ).size === 2,
       30_000,
     );
-    const settled = await rows(groupId, topic);
-    const epochsLater = await new Promise<Map<number, { offset: string | null; epoch: number }>>((resolve, reject) => {
-      setTimeout(() => rows(groupId, topic).then(resolve, reject), 12_000);
-    });
-    for (const [partition, { epoch }] of settled)
-      expect(epochsLater.get(partition)?.epoch, `partition ${partition}`).toBe(epoch);
+    // A save with a stale epoch writes nothing: offsets stored past those at the landing were saved
+    // after B claimed again.
+    const settled = (await waitFor('B to store offsets of both partitions again', async () => {
+      const stored = await rows(groupId, topic);
+      return advanced(atLanding, stored) ? stored : undefined;
+    }))!;
+    const settledAt = Date.now();
+    // Watched for 12 s of B storing offsets: an epoch grows only by a rebalance's claims, at most one
+    // per assignment of its partition a member reported since the landing; a claim loop grows it on.
+    const later = (await waitFor(
+      '12 s of B storing offsets of both partitions',
+      async () => {
+        if (Date.now() < settledAt + 12_000) return undefined;
+        const stored = await rows(groupId, topic);
+        return advanced(settled, stored) ? stored : undefined;
+      },
+      60_000,
+      250,
+    ))!;
+    const assignmentsOf = (partition: number) =>
+      [a, b]
+        .flatMap((app) => app.events)
+        .filter(
+          (e): e is AssignedEvent =>
+            e.type === 'assigned' &&
+            e.at >= landedAt &&
+            e.assignment.some((tp) => tp.topic === topic && tp.partition === partition),
+        ).length;
+    for (const [partition, { epoch }] of settled) {
+      const grown = later.get(partition)!.epoch - epoch;
+      expect(grown, `claims of partition ${partition} after B settled`).toBeLessThanOrEqual(assignmentsOf(partition));
+    }
     await expectEverythingStored(groupId, topic);
   }, 240_000);
 });

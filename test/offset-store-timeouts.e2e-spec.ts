@@ -13,6 +13,12 @@ import { brokers, KafkaTestKit, unique, waitFor } from './support/kafka.js';
 
 const SHUTDOWN_TIMEOUT_MS = 3000;
 const SAVE_TIMEOUT_MS = 500;
+/**
+ * What close() may take past the shutdown budget: stopping the kafkajs fetch loop, LeaveGroup and
+ * disconnecting are not bounded by it and take seconds on a loaded machine. The bug this guards
+ * against is close() waiting on the hung save (600 s, or forever).
+ */
+const LEAVE_MARGIN_MS = 10_000;
 
 /** A store behind a black-holed connection: `save()` never settles. */
 @Injectable()
@@ -93,7 +99,7 @@ describe('an offset store whose save() never returns (S10)', () => {
       `S10: app.close() took ${took} ms with a store that never saves (shutdownTimeoutMs ${SHUTDOWN_TIMEOUT_MS})`,
     );
     // The budget, plus leaving the group and disconnecting.
-    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2000);
+    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS + LEAVE_MARGIN_MS);
     // The final commit gave up: on its save timeout, or at the end of the shutdown budget.
     expect(logger.has('warn', 'final commit')).toBe(true);
   });
@@ -104,7 +110,7 @@ describe('an offset store whose save() never returns (S10)', () => {
     await app.close();
     const took = Date.now() - closing;
     console.info(`S10: app.close() took ${took} ms (save timeout 600 s, shutdownTimeoutMs ${SHUTDOWN_TIMEOUT_MS})`);
-    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2000);
+    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS + LEAVE_MARGIN_MS);
     expect(logger.has('warn', `final commit did not finish within shutdownTimeoutMs=${SHUTDOWN_TIMEOUT_MS}`)).toBe(
       true,
     );

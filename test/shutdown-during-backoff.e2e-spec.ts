@@ -52,7 +52,9 @@ describe('shutdown during a retry backoff', () => {
     await consumer.close();
     const closeMs = Date.now() - started;
     console.info(`close() during a 30 s backoff took ${closeMs} ms (shutdownTimeoutMs 10000)`);
-    expect(closeMs).toBeLessThan(5000);
+    // Leaving the group and disconnecting take a few seconds under load; a backoff that close()
+    // did not abort would hold it until the 10 s shutdown budget cut it.
+    expect(closeMs).toBeLessThan(8000);
     expect(calls).toEqual([
       { id: 0, attempt: 1 },
       { id: 1, attempt: 1 },

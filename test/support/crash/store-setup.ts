@@ -4,7 +4,10 @@
  * each record's effect (an INSERT of its id) through `PostgresOffsetStore.transaction()`.
  *
  *   CRASH_STORE          kafka | postgres | redis | file
- *   CRASH_STORE_OPTIONS  JSON: { table, idleInTransactionMs? } | { keyPrefix } | { path }
+ *   CRASH_STORE_OPTIONS  JSON: { table, idleInTransactionMs? } | { keyPrefix } | { path }, and
+ *                        optionally driverTimeoutMs (postgres, redis): pg's connectionTimeoutMillis
+ *                        and query_timeout, ioredis' connectTimeout and commandTimeout, instead of
+ *                        the stores' defaults
  *   CRASH_EFFECTS_TABLE  postgres: table (id text) receiving one row per applied effect
  *   POSTGRES_URL, REDIS_URL
  */
@@ -29,6 +32,8 @@ const env = process.env;
 const kind = env.CRASH_STORE ?? 'kafka';
 const storeOptions = JSON.parse(env.CRASH_STORE_OPTIONS ?? '{}') as Record<string, string>;
 const effectsTable = env.CRASH_EFFECTS_TABLE;
+const driverTimeoutMs = storeOptions.driverTimeoutMs ? Number(storeOptions.driverTimeoutMs) : undefined;
+const redisUrl = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 /** Applies the record's effect and its offset in one transaction: exactly once. */
 @Injectable()
@@ -57,6 +62,7 @@ export const imports: ModuleMetadata['imports'] =
             ...(storeOptions.idleInTransactionMs
               ? { idle_in_transaction_session_timeout: Number(storeOptions.idleInTransactionMs) }
               : {}),
+            ...(driverTimeoutMs ? { connectionTimeoutMillis: driverTimeoutMs, query_timeout: driverTimeoutMs } : {}),
           },
           table: storeOptions.table,
         }),
@@ -64,7 +70,14 @@ export const imports: ModuleMetadata['imports'] =
     : kind === 'redis'
       ? [
           RedisOffsetStore.forRoot({
-            connection: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+            connection: driverTimeoutMs
+              ? {
+                  host: redisUrl.hostname,
+                  port: Number(redisUrl.port || 6379),
+                  connectTimeout: driverTimeoutMs,
+                  commandTimeout: driverTimeoutMs,
+                }
+              : (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
             keyPrefix: storeOptions.keyPrefix,
           }),
         ]

@@ -15,10 +15,36 @@ interface Seen {
   readonly id: string;
   readonly topic: string;
   readonly at: number;
+  /** a1 on its retry topic: whether what it waited for happened (false: it waited 30 s in vain). */
+  readonly released?: boolean;
 }
 
-/** A controller whose handler fails record `a1` on the main topic only, logging what it processed. */
-function ordersController(topic: string, groupId: string, delayMs: number, processed: Seen[]) {
+/**
+ * Waits until `released()` holds, at most 30 s: true if it did, false if not (the main topic was
+ * held up behind a1). Throws once the handler is aborted (a shutdown that ran out of time).
+ */
+async function until(released: () => Promise<boolean>, signal: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (!(await released().catch(() => false))) {
+    signal.throwIfAborted();
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+/**
+ * A controller whose handler fails record `a1` on the main topic only, logging what it processed.
+ * On the retry topic a1 waits until `released()` (the test's later records are handled on the main
+ * topic): however slow a restart or a partition move, a1 is still parked when they are read.
+ */
+function ordersController(
+  topic: string,
+  groupId: string,
+  delayMs: number,
+  processed: Seen[],
+  released: () => Promise<boolean>,
+) {
   @Controller()
   class OrdersController {
     @ConsumeTopic(topic, {
@@ -26,9 +52,10 @@ function ordersController(topic: string, groupId: string, delayMs: number, proce
       fromBeginning: true,
       retryTopics: { delaysMs: [delayMs], createTopics: true, keyOrdered: true },
     })
-    handle(@Payload() order: { id: string }, @Ctx() ctx: KafkaConsumerContext) {
+    async handle(@Payload() order: { id: string }, @Ctx() ctx: KafkaConsumerContext) {
       if (order.id === 'a1' && ctx.topic === topic) throw new Error('payment service unavailable');
-      processed.push({ id: order.id, topic: ctx.topic, at: Date.now() });
+      const waited = order.id === 'a1' ? await until(released, ctx.signal) : undefined;
+      processed.push({ id: order.id, topic: ctx.topic, at: Date.now(), released: waited });
     }
   }
   return OrdersController;
@@ -44,12 +71,18 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     await kit.close();
   });
+  /** Whether the group's committed offsets on the main topic are `offsets` (one per partition). */
+  const committedUpTo = (topic: string, groupId: string, offsets: string[]) => async () => {
+    const committed = await kit.committed(groupId, topic);
+    return offsets.every((offset, partition) => committed[partition] === offset);
+  };
 
   it("holds a failing key's later records behind it in order while other keys go on", async () => {
     const topic = await kit.createTopic(unique('orders'), 1);
     const groupId = unique('billing');
     const processed: Seen[] = [];
-    const controller = ordersController(topic, groupId, 3000, processed);
+    // a1's retry waits until all five records are handled on the main topic.
+    const controller = ordersController(topic, groupId, 3000, processed, committedUpTo(topic, groupId, ['5']));
     apps.push(await startConsumerApp({ imports: [module('key-ordered-test')], controllers: [controller] }));
 
     await kit.produce(topic, [
@@ -69,8 +102,10 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
       retryTopic,
       retryTopic,
     ]);
-    // Key B was not held: both its records were processed on the main topic before a1's retry.
+    // Key B was not held: both its records were processed on the main topic (before a1's retry, which
+    // waited for them: had they been forwarded behind a1, they would have run after it, on the retry topic).
     const a1 = processed.find((s) => s.id === 'a1')!;
+    expect(a1.released, 'the main topic went on while a1 waited on its retry topic').toBe(true);
     for (const b of processed.filter((s) => s.id.startsWith('b'))) {
       expect(b.topic).toBe(topic);
       expect(b.at).toBeLessThan(a1.at);
@@ -82,7 +117,8 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
     const groupId = unique('billing');
     const retryTopic = `${topic}-retry-8000`;
     const processed: Seen[] = [];
-    const controller = ordersController(topic, groupId, 8000, processed);
+    // a1's retry waits until a2 and b1 are handled on the main topic (after the restart).
+    const controller = ordersController(topic, groupId, 8000, processed, committedUpTo(topic, groupId, ['3']));
     const first = await startConsumerApp({ imports: [module('key-ordered-restart')], controllers: [controller] });
     apps.push(first);
 
@@ -98,9 +134,12 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
 
     expect(ids(processed, 'a')).toEqual(['a1', 'a2']);
     expect(processed.filter((s) => s.id.startsWith('a')).map((s) => s.topic)).toEqual([retryTopic, retryTopic]);
+    // Key B was not held: b1 ran on the main topic, before a1's retry (which waited for it).
+    const a1 = processed.find((s) => s.id === 'a1')!;
+    expect(a1.released, 'the main topic went on while a1 waited on its retry topic').toBe(true);
     const b1 = processed.find((s) => s.id === 'b1')!;
     expect(b1.topic).toBe(topic);
-    expect(b1.at).toBeLessThan(processed.find((s) => s.id === 'a1')!.at);
+    expect(b1.at).toBeLessThan(a1.at);
   });
 
   it('keeps a parked key parked when its partition moves to a member that had already read the retry topics', async () => {
@@ -108,7 +147,9 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
     const groupId = unique('billing');
     const retryTopic = `${topic}-retry-15000`;
     const processed: Seen[] = [];
-    const controller = ordersController(topic, groupId, 15_000, processed);
+    // a1's retry waits until a2 (partition 0) and b1 (partition 1) are handled on the main topic.
+    const released = committedUpTo(topic, groupId, ['2', '2']);
+    const controller = ordersController(topic, groupId, 15_000, processed, released);
     const members = [
       await startConsumerApp({ imports: [module('key-ordered-move-1')], controllers: [controller] }),
       await startConsumerApp({ imports: [module('key-ordered-move-2')], controllers: [controller] }),
@@ -148,8 +189,11 @@ describe('key-ordered retry topics (retryTopics.keyOrdered)', () => {
     // The new owner read the parked keys again on the assignment: a2 followed a1 instead of overtaking it.
     expect(ids(processed, 'a')).toEqual(['a1', 'a2']);
     expect(processed.filter((s) => s.id.startsWith('a')).map((s) => s.topic)).toEqual([retryTopic, retryTopic]);
+    // Key B was not held: b1 ran on the main topic, before a1's retry (which waited for it).
+    const a1 = processed.find((s) => s.id === 'a1')!;
+    expect(a1.released, 'the main topic went on while a1 waited on its retry topic').toBe(true);
     const b1 = processed.find((s) => s.id === 'b1')!;
     expect(b1.topic).toBe(topic);
-    expect(b1.at).toBeLessThan(processed.find((s) => s.id === 'a1')!.at);
+    expect(b1.at).toBeLessThan(a1.at);
   });
 });

@@ -82,10 +82,11 @@ describe('non-blocking retry topics', () => {
     expect(succeeded.find((s) => s.id === 2)!.at).toBeLessThan(attempts[1].at);
     const delays = [attempts[1].at - attempts[0].at, attempts[2].at - attempts[1].at];
     console.info(`retry topics: configured [300, 600] ms, measured [${delays.join(', ')}] ms`);
+    // Each retry waits at least its delay; the upper bounds only catch a runaway wait (CPU load can add seconds).
     expect(delays[0]).toBeGreaterThanOrEqual(300);
-    expect(delays[0]).toBeLessThan(2300);
+    expect(delays[0]).toBeLessThan(12_300);
     expect(delays[1]).toBeGreaterThanOrEqual(600);
-    expect(delays[1]).toBeLessThan(2600);
+    expect(delays[1]).toBeLessThan(12_600);
 
     // Retry topics were created with the source's partitions; the record kept its partition.
     const metadata = await (await kit.getAdmin()).fetchTopicMetadata({ topics: [retry300, retry600] });

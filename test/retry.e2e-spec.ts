@@ -45,29 +45,35 @@ describe('in-process retry with backoff', () => {
     await waitFor('the offset to be committed', async () => (await kit.committed(groupId, topic))[0] === '1');
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     expect(succeeded).toEqual([1]);
-    // Exponential backoff: 200 ms, then 400 ms (lower bounds; a generous upper bound).
+    // Exponential backoff: 200 ms, then 400 ms (lower bounds; an upper bound that only catches a runaway wait).
     const gaps = [attempts[1].at - attempts[0].at, attempts[2].at - attempts[1].at];
     console.info(`retry backoff: configured [200, 400] ms, measured [${gaps.join(', ')}] ms`);
     expect(gaps[0]).toBeGreaterThanOrEqual(195);
-    expect(gaps[0]).toBeLessThan(1200);
+    expect(gaps[0]).toBeLessThan(11_200);
     expect(gaps[1]).toBeGreaterThanOrEqual(395);
-    expect(gaps[1]).toBeLessThan(1400);
+    expect(gaps[1]).toBeLessThan(11_400);
   });
 
   it('keeps the group member alive while a retry waits longer than the session timeout', async () => {
     const topic = await kit.createTopic(unique('orders'), 1);
     const groupId = unique('billing');
+    // The retry waits twice the session timeout: a member whose heartbeats stopped during the wait
+    // would lose its session and rejoin under a new generation. 500 ms heartbeats leave a stall of the
+    // test process (GC, a loaded CI machine) more than 5 s before the session is at risk.
+    const sessionTimeout = 6000;
     const attempts: number[] = [];
+    const attemptedAt: number[] = [];
 
     @Controller()
     class OrdersController {
       @ConsumeTopic(topic, {
         groupId,
         fromBeginning: true,
-        retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 3000 } },
+        retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 2 * sessionTimeout } },
       })
       bill(@Ctx() ctx: KafkaConsumerContext) {
         attempts.push(ctx.attempt);
+        attemptedAt.push(Date.now());
         if (ctx.attempt === 1) throw new Error('downstream unavailable');
       }
     }
@@ -76,7 +82,7 @@ describe('in-process retry with backoff', () => {
       imports: [
         KafkaConsumerModule.forRoot({
           client: { clientId: 'retry-heartbeat-test', brokers: brokers() },
-          consumer: { sessionTimeout: 1500, heartbeatInterval: 300, rebalanceTimeout: 3000 },
+          consumer: { sessionTimeout, heartbeatInterval: 500, rebalanceTimeout: 10_000 },
         }),
       ],
       controllers: [OrdersController],
@@ -86,10 +92,11 @@ describe('in-process retry with backoff', () => {
     const generationBefore = runner.generation;
     await kit.produce(topic, [{ value: JSON.stringify({ id: 1 }) }]);
 
-    await waitFor('the retry after the 3 s wait', () => attempts.length === 2);
+    await waitFor('the retry after the 12 s wait', () => attempts.length === 2, 40_000);
     await waitFor('the offset to be committed', async () => (await kit.committed(groupId, topic))[0] === '1');
     expect(attempts).toEqual([1, 2]);
-    // No session expiry, hence no rebalance, while the record waited twice the session timeout.
+    expect(attemptedAt[1] - attemptedAt[0]).toBeGreaterThanOrEqual(2 * sessionTimeout - 5);
+    // No session expiry, hence no rebalance (and no second delivery), while the record waited.
     expect(runner.generation).toBe(generationBefore);
   });
 });

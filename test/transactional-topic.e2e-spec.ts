@@ -47,8 +47,15 @@ describe('a topic written by a transactional producer', () => {
       await txn.commit();
     }
     const admin = await kit.getAdmin();
-    const [end] = await admin.fetchTopicOffsets(topic);
-    expect(end.high).toBe('12');
+    // The broker writes the last commit marker after commit() resolves: wait for the log end offset to pass it.
+    const end = await waitFor(
+      'the last commit marker',
+      async () => {
+        const [offsets] = await admin.fetchTopicOffsets(topic);
+        return offsets.high === '12' ? offsets : undefined;
+      },
+      15_000,
+    );
 
     apps.push(
       await startConsumerApp({
@@ -61,7 +68,7 @@ describe('a topic written by a transactional producer', () => {
     // Lag 0: the committed offset reaches the log end offset, past the last commit marker.
     await waitFor(
       'the commit of the log end offset',
-      async () => (await kit.committed(groupId, topic))[0] === end.high,
+      async () => (await kit.committed(groupId, topic))[0] === end!.high,
       15_000,
     );
 

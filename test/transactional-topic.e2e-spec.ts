@@ -47,15 +47,17 @@ describe('a topic written by a transactional producer', () => {
       await txn.commit();
     }
     const admin = await kit.getAdmin();
-    // The broker writes the last commit marker after commit() resolves: wait for the log end offset to pass it.
-    const end = await waitFor(
-      'the last commit marker',
-      async () => {
-        const [offsets] = await admin.fetchTopicOffsets(topic);
-        return offsets.high === '12' ? offsets : undefined;
-      },
-      15_000,
-    );
+    // The broker writes a transaction's marker after commit()/abort() resolves: wait for the log end offset to pass it.
+    const logEnd = (what: string, high: string) =>
+      waitFor(
+        what,
+        async () => {
+          const [offsets] = await admin.fetchTopicOffsets(topic);
+          return offsets.high === high ? offsets : undefined;
+        },
+        15_000,
+      );
+    const end = await logEnd('the last commit marker', '12');
 
     apps.push(
       await startConsumerApp({
@@ -77,15 +79,7 @@ describe('a topic written by a transactional producer', () => {
     const aborted = await producer.transaction();
     await aborted.send({ topic, messages: [{ value: JSON.stringify({ id: 100 }) }, { value: '{"id":101}' }] });
     await aborted.abort();
-    // The abort marker is written after abort() resolves: wait for the log end offset to pass it.
-    const after = await waitFor(
-      'the abort marker',
-      async () => {
-        const [offsets] = await admin.fetchTopicOffsets(topic);
-        return offsets.high === '15' ? offsets : undefined;
-      },
-      15_000,
-    );
+    const after = await logEnd('the abort marker', '15');
     await waitFor(
       'the commit past the aborted transaction',
       async () => (await kit.committed(groupId, topic))[0] === after!.high,

@@ -118,12 +118,7 @@ export class ConsumerGroupRunner implements PartitionWorkerHost {
 
   /** Where each partition's processing stands (health and metrics). */
   positions(): PartitionPosition[] {
-    return [...this.partitions.workers.values()].map((worker) => {
-      const { tracker } = worker;
-      const next = tracker.firstPendingOffset ?? (tracker.highestOffset >= 0 ? tracker.highestOffset + 1 : null);
-      const { topic, partition, queued: inFlight } = worker;
-      return { topic, partition, committed: tracker.lastCommitted, next, inFlight };
-    });
+    return this.partitions.positions();
   }
 
   /** Subscribes to the handlers' topics and runs kafkajs' fetch loop, records to `onBatch`. */

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { partitionsLost, partitionsReclaimed, revokeGraceExpired } from '../kafka-consumer.messages.js';
+import type { PartitionPosition } from '../observability/group-monitor.js';
 import type { KafkajsConsumerAdapter } from './kafkajs-consumer.adapter.js';
 import { partitionKey, type JoinPlan, type PartitionLifecycle } from './partition-lifecycle.js';
 import type { PartitionWorker } from './partition-worker.js';
@@ -34,6 +35,15 @@ export class PartitionAssignment {
   constructor(private readonly options: PartitionAssignmentOptions) {}
 
   /** A group join: retire what moved or is no longer trusted, re-position what stays, adopt what is new. */
+  /** Where each partition's processing stands (health and metrics). */
+  positions(): PartitionPosition[] {
+    return [...this.workers.values()].map((worker) => {
+      const { tracker, topic, partition, queued: inFlight } = worker;
+      const next = tracker.firstPendingOffset ?? (tracker.highestOffset >= 0 ? tracker.highestOffset + 1 : null);
+      return { topic, partition, committed: tracker.lastCommitted, next, inFlight };
+    });
+  }
+
   applyJoin(plan: JoinPlan): void {
     // Revoked, or held before a rejoin under a new member id (another member may have processed
     // and committed past what they queued): drop what is queued; a running handler finishes.

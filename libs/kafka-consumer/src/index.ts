@@ -6,6 +6,7 @@ export { ConsumeTopic, type ConsumeTopicPattern } from './decorators/consume-top
 export { KafkaConsumerServer } from './server/kafka-consumer.server.js';
 export { KafkaConsumerContext } from './context/kafka-consumer.context.js';
 export { KafkaBatchContext } from './context/kafka-batch.context.js';
+export { KafkaPartitionContext } from './context/kafka-partition.context.js';
 export { BatchError } from './errors/batch.error.js';
 export { KafkaConsumerRegistry } from './kafka-consumer.registry.js';
 export {

@@ -1,17 +1,12 @@
-import { BaseRpcContext } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import { throwError, type Observable } from 'rxjs';
 import { decodeHeaders, decodeKey, type DecodedHeaders } from '../serialization/deserializer.js';
+import { KafkaPartitionContext, type PartitionControls } from './kafka-partition.context.js';
 
 /** What the consumer group runner lets a batch handler do with its partition. Internal. */
-export interface BatchControls {
+export interface BatchControls extends PartitionControls {
   /** Manual commit of every record of the batch. */
   commit(): Promise<void>;
-  heartbeat(): Promise<void>;
-  pause(): void;
-  resume(): void;
-  /** Aborted when the partition is revoked, or at shutdown once shutdownTimeoutMs ran out. */
-  readonly signal: AbortSignal;
 }
 
 type BatchContextArgs = [messages: readonly KafkaMessage[], topic: string, partition: number, groupId: string];
@@ -21,35 +16,12 @@ type BatchContextArgs = [messages: readonly KafkaMessage[], topic: string, parti
  * records of one partition, in offset order, that the handler receives as an array of payloads.
  * Index `i` of `offsets`, `keys`, `headers` and `messages` is payload `i`.
  */
-export class KafkaBatchContext extends BaseRpcContext<BatchContextArgs> {
+export class KafkaBatchContext extends KafkaPartitionContext<BatchContextArgs, BatchControls> {
   private decodedHeaders?: DecodedHeaders[];
-  private currentAttempt = 1;
-
-  constructor(
-    args: BatchContextArgs,
-    private readonly controls: BatchControls,
-  ) {
-    super(args);
-  }
 
   /** Raw kafkajs messages of the batch: key, value and header values as Buffers. */
   get messages(): readonly KafkaMessage[] {
     return this.args[0];
-  }
-
-  /** Topic the records were read from. */
-  get topic(): string {
-    return this.args[1];
-  }
-
-  /** Partition the records were read from (a batch never spans partitions). */
-  get partition(): number {
-    return this.args[2];
-  }
-
-  /** Consumer group processing the batch. */
-  get groupId(): string {
-    return this.args[3];
   }
 
   /** Number of records in the batch. */
@@ -82,11 +54,6 @@ export class KafkaBatchContext extends BaseRpcContext<BatchContextArgs> {
     return (this.decodedHeaders ??= this.args[0].map((message) => decodeHeaders(message.headers)));
   }
 
-  /** 1-based number of the current attempt at this batch (in-process retry of a failed batch). */
-  get attempt(): number {
-    return this.currentAttempt;
-  }
-
   /** @internal What the handler or its pipes threw, as caught inside Nest's pipeline (before any exception filter). */
   failure: { readonly error: unknown } | undefined;
 
@@ -96,11 +63,6 @@ export class KafkaBatchContext extends BaseRpcContext<BatchContextArgs> {
     return throwError(() => error);
   }
 
-  /** @internal set before each attempt. */
-  setAttempt(attempt: number): void {
-    this.currentAttempt = attempt;
-  }
-
   /**
    * Commits the whole batch (stores `lastOffset + 1`): every record of it counts as processed,
    * even if the handler throws afterwards. Resolves once the offset is stored; when the partition
@@ -108,28 +70,5 @@ export class KafkaBatchContext extends BaseRpcContext<BatchContextArgs> {
    */
   commit(): Promise<void> {
     return this.controls.commit();
-  }
-
-  /** Sends a group heartbeat now (a long batch stays a member of the group without it: fetching is decoupled). */
-  heartbeat(): Promise<void> {
-    return this.controls.heartbeat();
-  }
-
-  /**
-   * Aborted when the partition is revoked from this member, or when shutdown still waits for the
-   * handler after `shutdownTimeoutMs`: pass it to long operations so they stop early.
-   */
-  get signal(): AbortSignal {
-    return this.controls.signal;
-  }
-
-  /** Stops fetching this partition until `resume()`. */
-  pause(): void {
-    this.controls.pause();
-  }
-
-  /** Resumes fetching this partition. */
-  resume(): void {
-    this.controls.resume();
   }
 }

@@ -1,23 +1,18 @@
-import { BaseRpcContext } from '@nestjs/microservices';
 import type { KafkaMessage } from 'kafkajs';
 import type { ResolvedHandlerOptions } from '../kafka-consumer.options.js';
 import { OutcomeSlot } from '../retry/record-outcome.js';
 import type { RetryStage } from '../retry-topics/retry-topics.js';
 import { decodeHeaders, decodeKey, type DecodedHeaders } from '../serialization/deserializer.js';
+import { KafkaPartitionContext, type PartitionControls } from './kafka-partition.context.js';
 
 /** What the consumer group runner lets a handler do with its partition (one per partition). Internal. */
-export interface RecordControls {
+export interface RecordControls extends PartitionControls {
   /** Manual commit of the record at `offset` (covering the earlier finished ones). */
   commit(offset: string): Promise<void>;
-  heartbeat(): Promise<void>;
-  pause(): void;
-  resume(): void;
   /** The record was settled without the handler's own commit (dead-lettered, forwarded, passed over). */
   settled?(offset: string): void;
   /** An in-process retry of the record is due (tracing on: an event on its span). */
   retrying?(message: KafkaMessage, error: unknown, nextAttempt: number): void;
-  /** Aborted when the partition is revoked, or at shutdown once shutdownTimeoutMs ran out. */
-  readonly signal: AbortSignal;
   /** Aborted when the partition is revoked or shutdown starts. Default: `signal`. */
   readonly stopping?: AbortSignal;
   /** The handler this record is dispatched to. */
@@ -31,20 +26,15 @@ export interface RecordControls {
 type ContextArgs = [message: KafkaMessage, topic: string, partition: number, groupId: string];
 
 /** Per-record context of a `@ConsumeTopic` handler; inject it with `@Ctx()`. */
-export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
+export class KafkaConsumerContext extends KafkaPartitionContext<ContextArgs, RecordControls> {
   private decodedHeaders?: DecodedHeaders;
-  private currentAttempt = 1;
   private slot?: OutcomeSlot;
 
   /** @internal How often this record was delivered again after failing (0 on its first delivery). */
   readonly redeliveries: number;
 
-  constructor(
-    args: ContextArgs,
-    private readonly controls: RecordControls,
-    redeliveries = 0,
-  ) {
-    super(args);
+  constructor(args: ContextArgs, controls: RecordControls, redeliveries = 0) {
+    super(args, controls);
     // A field rather than a parameter property: stripInternal cannot strip parameter properties.
     this.redeliveries = redeliveries;
   }
@@ -57,21 +47,6 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   /** Raw kafkajs message: key, value and header values as Buffers. */
   get message(): KafkaMessage {
     return this.args[0];
-  }
-
-  /** Topic the record was read from. */
-  get topic(): string {
-    return this.args[1];
-  }
-
-  /** Partition the record was read from. */
-  get partition(): number {
-    return this.args[2];
-  }
-
-  /** Consumer group processing the record. */
-  get groupId(): string {
-    return this.args[3];
   }
 
   /** Offset of the record, as a string (Kafka offsets are 64-bit). */
@@ -92,16 +67,6 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   /** Record timestamp in ms since the epoch, as a string (as kafkajs gives it). */
   get timestamp(): string {
     return this.args[0].timestamp;
-  }
-
-  /** 1-based number of the current processing attempt of this record. */
-  get attempt(): number {
-    return this.currentAttempt;
-  }
-
-  /** @internal set by the retry interceptor before each attempt. */
-  setAttempt(attempt: number): void {
-    this.currentAttempt = attempt;
   }
 
   /**
@@ -133,21 +98,6 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
     this.controls.retrying?.(this.args[0], error, nextAttempt);
   }
 
-  /** Sends a group heartbeat now (long handlers stay members of the group without it: fetching is decoupled). */
-  heartbeat(): Promise<void> {
-    return this.controls.heartbeat();
-  }
-
-  /**
-   * Aborted when this record's partition is revoked from this member, or when the consumer shuts
-   * down and the handler is still running after `shutdownTimeoutMs`: pass it to long operations so
-   * they stop early (the record is then not committed). Shutdown itself does not abort it: a
-   * running handler gets until `shutdownTimeoutMs` to finish.
-   */
-  get signal(): AbortSignal {
-    return this.controls.signal;
-  }
-
   /** @internal Aborted when the partition is revoked or shutdown starts: no more retries or dead-letter writes. */
   get stopping(): AbortSignal {
     return this.controls.stopping ?? this.controls.signal;
@@ -156,16 +106,6 @@ export class KafkaConsumerContext extends BaseRpcContext<ContextArgs> {
   /** @internal `Class.method` and resolved options of the handler (read by the interceptors). */
   get handler(): RecordControls['handler'] {
     return this.controls.handler;
-  }
-
-  /** Stops fetching this record's partition until `resume()`. */
-  pause(): void {
-    this.controls.pause();
-  }
-
-  /** Resumes fetching this record's partition. */
-  resume(): void {
-    this.controls.resume();
   }
 
   // Aliases named as on Nest's `KafkaContext`, so handlers moved from @nestjs/microservices' Kafka
